@@ -1,0 +1,23 @@
+use std::time::Duration;
+
+use actix_web::HttpResponse;
+use actix_web::web::{self, Data};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /healthz`: the process serves.
+pub(crate) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers.
+pub(crate) async fn readyz(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    web::block(move || store.ping(READY_TIMEOUT)).await??;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+}

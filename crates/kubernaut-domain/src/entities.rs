@@ -1,0 +1,173 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::attributes::{BUILTIN_NAMESPACE, BUILTIN_SERVICE, BUILTIN_VERSION};
+use crate::error::{ValidationError, shorten};
+use crate::{Attributes, Checksum, Namespace, ServiceName, TemplateSource, Version};
+
+/// The actor recorded in `createdBy`/`deletedBy` until authentication exists.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// An application or micro-service, deployed into one namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Service {
+    /// The service's id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: ServiceName,
+    /// The Kubernetes namespace it deploys into.
+    pub namespace: Namespace,
+    /// When its first release created it.
+    pub created_on: DateTime<Utc>,
+}
+
+/// A stored template without its source, as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateRef {
+    /// The template's id.
+    pub id: Uuid,
+    /// The sha256 of its source.
+    pub checksum: Checksum,
+}
+
+/// A version of a service: a template and the attributes rendered into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The release's id.
+    pub id: Uuid,
+    /// The service released.
+    pub service: Service,
+    /// The version released.
+    pub version: Version,
+    /// The manifest template.
+    pub template: TemplateRef,
+    /// The release attributes.
+    pub attributes: Attributes,
+    /// When it was created.
+    pub created_on: DateTime<Utc>,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// A release with its template source, as `GET /api/releases/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseDetail {
+    /// The release.
+    pub release: Release,
+    /// Its template's source.
+    pub source: TemplateSource,
+}
+
+/// A validated request to create a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRelease {
+    /// The service's name.
+    pub service: ServiceName,
+    /// The service's namespace.
+    pub namespace: Namespace,
+    /// The version.
+    pub version: Version,
+    /// The manifest template.
+    pub template: TemplateSource,
+    /// The release attributes.
+    pub attributes: Attributes,
+    /// Who creates it.
+    pub created_by: String,
+}
+
+impl NewRelease {
+    /// Checks that no attribute redefines a built-in variable (`service`, `namespace`,
+    /// `version`) with a different value.
+    pub fn new(
+        service: ServiceName,
+        namespace: Namespace,
+        version: Version,
+        template: TemplateSource,
+        attributes: Attributes,
+        created_by: impl Into<String>,
+    ) -> Result<Self, ValidationError> {
+        for (name, builtin) in [
+            (BUILTIN_SERVICE, service.as_str()),
+            (BUILTIN_NAMESPACE, namespace.as_str()),
+            (BUILTIN_VERSION, version.as_str()),
+        ] {
+            match attributes.get(name) {
+                Some(value) if value != builtin => {
+                    return Err(ValidationError::BuiltinOverride {
+                        name: name.to_owned(),
+                        builtin: builtin.to_owned(),
+                        value: shorten(value),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(Self {
+            service,
+            namespace,
+            version,
+            template,
+            attributes,
+            created_by: created_by.into(),
+        })
+    }
+
+    /// The template's render context: the attributes plus the built-ins.
+    pub fn render_context(&self) -> Vec<(&str, &str)> {
+        let mut context: Vec<(&str, &str)> = self
+            .attributes
+            .iter()
+            .filter(|(name, _)| {
+                ![BUILTIN_SERVICE, BUILTIN_NAMESPACE, BUILTIN_VERSION].contains(name)
+            })
+            .collect();
+        context.extend([
+            (BUILTIN_SERVICE, self.service.as_str()),
+            (BUILTIN_NAMESPACE, self.namespace.as_str()),
+            (BUILTIN_VERSION, self.version.as_str()),
+        ]);
+        context
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_release(attributes: &[(&str, &str)]) -> Result<NewRelease, ValidationError> {
+        NewRelease::new(
+            ServiceName::parse("hello").unwrap(),
+            Namespace::default(),
+            Version::parse("42").unwrap(),
+            TemplateSource::parse("x").unwrap(),
+            Attributes::parse(attributes.iter().copied()).unwrap(),
+            ANONYMOUS,
+        )
+    }
+
+    #[test]
+    fn builtins_can_be_repeated_but_not_redefined() {
+        assert!(new_release(&[("service", "hello"), ("version", "42")]).is_ok());
+        assert_eq!(
+            new_release(&[("version", "43")]).unwrap_err().to_string(),
+            "attribute version names a built-in variable and must equal its value \"42\", got \"43\""
+        );
+    }
+
+    #[test]
+    fn render_context_holds_attributes_and_builtins() {
+        let release = new_release(&[("image", "nginx"), ("service", "hello")]).unwrap();
+        let mut context = release.render_context();
+        context.sort();
+        assert_eq!(
+            context,
+            [
+                ("image", "nginx"),
+                ("namespace", "default"),
+                ("service", "hello"),
+                ("version", "42")
+            ]
+        );
+    }
+}

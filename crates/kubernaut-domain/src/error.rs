@@ -1,0 +1,102 @@
+use thiserror::Error;
+
+/// Input that a domain value type refuses. Each message names the field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ValidationError {
+    /// A required field is absent or empty.
+    #[error("{field} is required")]
+    Missing {
+        /// The field's name as the API spells it.
+        field: &'static str,
+    },
+    /// A name that must be a DNS-1123 label is not one.
+    #[error(
+        "{field} must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending \
+         with a letter or digit, at most 63 characters), got {value:?}"
+    )]
+    NotDnsLabel {
+        /// The field's name as the API spells it.
+        field: &'static str,
+        /// The refused value, shortened if long.
+        value: String,
+    },
+    /// A version outside `[A-Za-z0-9][A-Za-z0-9._+-]{0,127}`.
+    #[error(
+        "version must be 1 to 128 characters of letters, digits, '.', '_', '+' and '-', starting \
+         with a letter or digit, got {0:?}"
+    )]
+    InvalidVersion(String),
+    /// An attribute name outside `[A-Za-z_][A-Za-z0-9_.-]{0,127}`.
+    #[error(
+        "attribute name {0:?} is invalid: it must be 1 to 128 characters of letters, digits, '_', \
+         '.' and '-', starting with a letter or '_'"
+    )]
+    InvalidAttributeName(String),
+    /// An attribute value larger than [`crate::MAX_ATTRIBUTE_VALUE_BYTES`].
+    #[error("attribute {name} is {bytes} bytes long; the limit is 65536 bytes")]
+    AttributeValueTooLong {
+        /// The attribute's name.
+        name: String,
+        /// The value's size in bytes.
+        bytes: usize,
+    },
+    /// An attribute value holding a control character other than tab, CR or LF.
+    #[error("attribute {name} contains the control character {character:?}, which is not allowed")]
+    AttributeControlCharacter {
+        /// The attribute's name.
+        name: String,
+        /// The offending character.
+        character: char,
+    },
+    /// An attribute value holding a YAML document marker line (`---` or `...`).
+    #[error(
+        "attribute {name} contains a line starting with the YAML document marker {marker:?}, \
+         which could inject a document into the manifest"
+    )]
+    AttributeDocumentMarker {
+        /// The attribute's name.
+        name: String,
+        /// The marker found.
+        marker: &'static str,
+    },
+    /// More attributes than [`crate::MAX_ATTRIBUTES`].
+    #[error("a release has at most 256 attributes, got {0}")]
+    TooManyAttributes(usize),
+    /// The same attribute given twice (possible in multipart forms).
+    #[error("attribute {0} is given more than once")]
+    DuplicateAttribute(String),
+    /// An attribute named like a built-in (`service`, `namespace`, `version`) with another value.
+    #[error(
+        "attribute {name} names a built-in variable and must equal its value {builtin:?}, got \
+         {value:?}"
+    )]
+    BuiltinOverride {
+        /// The built-in's name.
+        name: String,
+        /// The built-in's value.
+        builtin: String,
+        /// The attribute's value, shortened if long.
+        value: String,
+    },
+    /// An empty template.
+    #[error("template must not be empty")]
+    EmptyTemplate,
+    /// A template larger than [`crate::MAX_TEMPLATE_BYTES`].
+    #[error("template is {0} bytes long; the limit is 1048576 bytes (1 MiB)")]
+    TemplateTooLarge(usize),
+    /// A page size outside `1..=1000`.
+    #[error("limit must be an integer from 1 to 1000, got {0:?}")]
+    InvalidLimit(String),
+    /// A negative or non-integer page offset.
+    #[error("offset must be an integer of 0 or more, got {0:?}")]
+    InvalidOffset(String),
+}
+
+/// Shortens `value` for an error message, so that a 64 KiB value does not make a 64 KiB message.
+pub(crate) fn shorten(value: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    match value.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}...", &value[..end]),
+        None => value.to_owned(),
+    }
+}

@@ -1,0 +1,22 @@
+//! Kubernaut's domain: entities and value types that cannot hold invalid values.
+//!
+//! This crate does no I/O and depends on no other workspace crate, so that any Rust service can
+//! link it alone. Every constructor that takes outside input validates it and returns a
+//! [`ValidationError`] whose message names the field and the problem.
+
+mod attributes;
+mod entities;
+mod error;
+mod names;
+mod page;
+mod template;
+
+pub use attributes::{
+    AttributeName, AttributeValue, Attributes, BUILTIN_NAMESPACE, BUILTIN_SERVICE, BUILTIN_VERSION,
+    MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES,
+};
+pub use entities::{ANONYMOUS, NewRelease, Release, ReleaseDetail, Service, TemplateRef};
+pub use error::ValidationError;
+pub use names::{Namespace, ServiceName, Version};
+pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
+pub use template::{Checksum, MAX_TEMPLATE_BYTES, TemplateSource};

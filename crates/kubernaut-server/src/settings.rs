@@ -1,0 +1,175 @@
+//! Configuration: built-in defaults, `config/default.toml`, a `--config` file, the environment
+//! (`KUBERNAUT__SECTION__KEY`) and command-line flags, in increasing precedence.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Parser;
+use config::{Config, Environment, File};
+use serde::Deserialize;
+
+/// Kubernaut's deployment service: stores releases and serves the REST API.
+#[derive(Debug, Parser)]
+#[command(name = "kubernaut-server", version, about)]
+pub struct Cli {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// postgres://..., postgresql://... or sqlite://PATH [default: sqlite://kubernaut.db]
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// A TOML configuration file (same keys as config/default.toml)
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP settings.
+    pub server: ServerSettings,
+    /// Database settings.
+    pub database: DatabaseSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: String,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// The database URL.
+    pub url: String,
+    /// Most pooled connections.
+    pub max_connections: u32,
+    /// Seconds to wait for a pooled connection.
+    pub acquire_timeout_secs: u64,
+}
+
+/// The defaults file looked for in the working directory.
+const DEFAULT_FILE: &str = "config/default.toml";
+
+impl Settings {
+    /// Layers the configuration sources; `env` is the process environment (a parameter, so
+    /// that tests need not change the real one).
+    pub fn load(
+        cli: &Cli,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut builder = Config::builder()
+            .set_default("server.listen", "127.0.0.1:8080")?
+            .set_default(
+                "server.body_limit",
+                kubernaut_api::DEFAULT_BODY_LIMIT as u64,
+            )?
+            .set_default("database.url", "sqlite://kubernaut.db")?
+            .set_default("database.max_connections", 10)?
+            .set_default("database.acquire_timeout_secs", 5)?
+            .add_source(File::from(Path::new(DEFAULT_FILE)).required(false));
+        if let Some(path) = &cli.config {
+            if !path.is_file() {
+                anyhow::bail!("configuration file {} does not exist", path.display());
+            }
+            builder = builder.add_source(File::from(path.as_path()));
+        }
+        let env = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("KUBERNAUT__"))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("KUBERNAUT")
+                .prefix_separator("__")
+                .separator("__")
+                .source(Some(env)),
+        );
+        if let Some(listen) = &cli.listen {
+            builder = builder.set_override("server.listen", listen.as_str())?;
+        }
+        if let Some(url) = &cli.database_url {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        let settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .context("invalid configuration")?;
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from(std::iter::once("kubernaut-server").chain(args.iter().copied()))
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let settings = Settings::load(&cli(&[]), env(&[])).unwrap();
+        assert_eq!(settings.server.listen, "127.0.0.1:8080");
+        assert_eq!(settings.database.url, "sqlite://kubernaut.db");
+        assert_eq!(settings.server.body_limit, 2 * 1024 * 1024);
+    }
+
+    #[test]
+    fn environment_overrides_defaults_and_flags_override_environment() {
+        let vars = env(&[
+            ("KUBERNAUT__DATABASE__URL", "postgres://db/k"),
+            ("KUBERNAUT__SERVER__LISTEN", "0.0.0.0:80"),
+            ("KUBERNAUT_TEST_DATABASE_URL", "ignored"),
+        ]);
+        let settings = Settings::load(&cli(&[]), vars.clone()).unwrap();
+        assert_eq!(settings.database.url, "postgres://db/k");
+        assert_eq!(settings.server.listen, "0.0.0.0:80");
+
+        let settings = Settings::load(
+            &cli(&["--listen", "127.0.0.1:9", "--database-url", "sqlite://x.db"]),
+            vars,
+        )
+        .unwrap();
+        assert_eq!(settings.server.listen, "127.0.0.1:9");
+        assert_eq!(settings.database.url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn a_config_file_sets_keys_and_a_missing_one_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("kubernaut-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("k.toml");
+        std::fs::write(&file, "[database]\nurl = \"sqlite://from-file.db\"\n").unwrap();
+        let settings =
+            Settings::load(&cli(&["--config", file.to_str().unwrap()]), env(&[])).unwrap();
+        assert_eq!(settings.database.url, "sqlite://from-file.db");
+
+        let err = Settings::load(&cli(&["--config", "/nonexistent/k.toml"]), env(&[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration file /nonexistent/k.toml does not exist"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err =
+            Settings::load(&cli(&[]), env(&[("KUBERNAUT__DATABASE__URLL", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("urll"), "{err:#}");
+    }
+}

@@ -1,0 +1,28 @@
+//! Kubernaut's persistence: one diesel code path for PostgreSQL and SQLite.
+//!
+//! The backend is chosen from the database URL's scheme ([`DatabaseUrl`]); queries are written
+//! once against [`DbConnection`], diesel's `MultiConnection` over both backends, and match on
+//! the backend only where diesel's common subset ends (batch inserts, migrations). Migrations
+//! for each backend live in `migrations/postgres` and `migrations/sqlite` at the workspace root,
+//! are embedded in the binary and run by [`Store::open`].
+//!
+//! Every method of [`Store`] blocks: async callers run it on a blocking thread pool.
+
+mod connection;
+mod error;
+mod migrations;
+mod models;
+mod releases;
+mod schema;
+mod services;
+mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod url;
+
+pub use connection::DbConnection;
+pub use error::StoreError;
+pub use releases::ReleaseFilter;
+pub use services::{ServiceDetail, ServiceFilter};
+pub use store::{Outcome, Store, StoreOptions};
+pub use url::{Backend, DatabaseUrl};

@@ -1,0 +1,180 @@
+use std::thread;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::r2d2::{Pool, PooledConnection};
+use kubernaut_domain::{NewRelease, Page, Paged, Release, ReleaseDetail, Service};
+use uuid::Uuid;
+
+use crate::connection::{ConnectionManager, DbConnection};
+use crate::services::{ServiceDetail, ServiceFilter};
+use crate::url::{Backend, DatabaseUrl};
+use crate::{ReleaseFilter, StoreError, migrations, releases, services};
+
+/// How a write ended when it may repeat an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<T> {
+    /// Something new was stored.
+    Created(T),
+    /// An identical record existed already and is returned unchanged.
+    Existing(T),
+}
+
+impl<T> Outcome<T> {
+    /// The record, whether new or existing.
+    pub fn into_inner(self) -> T {
+        match self {
+            Outcome::Created(value) | Outcome::Existing(value) => value,
+        }
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How often a transaction that lost a race (unique constraint, SQLite lock) is tried.
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// Kubernaut's persistent state on PostgreSQL or SQLite. Cheap to clone; every method blocks,
+/// so async callers run it on a blocking thread pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager>,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("url", &self.url).finish()
+    }
+}
+
+impl Store {
+    /// Connects to `url`, applies pending migrations and opens the pool. Fails with the
+    /// driver's own message if the database cannot be reached.
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let url = DatabaseUrl::parse(url)?;
+        let manager = ConnectionManager::new(url.clone());
+        let mut conn = manager.establish().map_err(|reason| StoreError::Connect {
+            url: url.to_string(),
+            reason,
+        })?;
+        let applied =
+            migrations::run_pending(&mut conn).map_err(|reason| StoreError::Migration {
+                url: url.to_string(),
+                reason,
+            })?;
+        if applied > 0 {
+            log::info!("applied {applied} migration(s) to {url}");
+        }
+        drop(conn);
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            .error_handler(Box::new(diesel::r2d2::LoggingErrorHandler))
+            .build(manager)
+            .map_err(|e| StoreError::Connect {
+                url: url.to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self { pool, url })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// Checks that the database answers within `timeout`.
+    pub fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
+        use diesel::r2d2::R2D2Connection;
+        let mut conn = self
+            .pool
+            .get_timeout(timeout)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.ping()?;
+        Ok(())
+    }
+
+    /// Stores a release with its service, template and attributes in one transaction.
+    ///
+    /// Posting the same release again returns [`Outcome::Existing`]; the same version with a
+    /// different template or attributes is a [`StoreError::Conflict`]. Concurrent identical
+    /// calls end with one release, which every caller gets.
+    pub fn create_release(&self, new: &NewRelease) -> Result<Outcome<ReleaseDetail>, StoreError> {
+        self.write(|conn| releases::create(conn, new))
+    }
+
+    /// The active release with this id, with its template source.
+    pub fn release(&self, id: Uuid) -> Result<Option<ReleaseDetail>, StoreError> {
+        releases::get(&mut *self.conn()?, id)
+    }
+
+    /// Active releases, newest first.
+    pub fn releases(
+        &self,
+        filter: &ReleaseFilter,
+        page: Page,
+    ) -> Result<Paged<Release>, StoreError> {
+        releases::list(&mut *self.conn()?, filter, page)
+    }
+
+    /// Soft-deletes a release, recording who did it. `Ok(false)` if the id is unknown;
+    /// deleting a deleted release is `Ok(true)` and changes nothing.
+    pub fn delete_release(&self, id: Uuid, by: &str) -> Result<bool, StoreError> {
+        self.write(|conn| releases::delete(conn, id, by))
+    }
+
+    /// Services, newest first.
+    pub fn services(
+        &self,
+        filter: &ServiceFilter,
+        page: Page,
+    ) -> Result<Paged<Service>, StoreError> {
+        services::list(&mut *self.conn()?, filter, page)
+    }
+
+    /// The service with this id and its latest release.
+    pub fn service(&self, id: Uuid) -> Result<Option<ServiceDetail>, StoreError> {
+        services::get(&mut *self.conn()?, id)
+    }
+
+    fn conn(&self) -> Result<PooledConnection<ConnectionManager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in a transaction, retrying it when it lost a race with a concurrent writer.
+    fn write<T>(
+        &self,
+        f: impl Fn(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let mut attempt = 1;
+        loop {
+            match conn.transaction(|conn| f(conn)) {
+                Err(error) if error.is_retryable() && attempt < WRITE_ATTEMPTS => {
+                    log::debug!("retrying a transaction (attempt {attempt}): {error}");
+                    thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+}

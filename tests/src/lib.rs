@@ -1,0 +1,117 @@
+//! Black-box test harness: builds the real `kubernaut-server` binary, starts it on a free
+//! loopback port, and stops it like an operator would.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long a server may take to start before the test fails.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `kubernaut-server` binary, built once per test process with the test's profile.
+pub fn binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            escargot::CargoBuild::new()
+                .manifest_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"))
+                .package("kubernaut-server")
+                .bin("kubernaut-server")
+                .current_release()
+                .current_target()
+                .run()
+                .expect("build kubernaut-server")
+                .path()
+                .to_path_buf()
+        })
+        .clone()
+}
+
+/// A running `kubernaut-server`; killed when dropped.
+pub struct Server {
+    child: Child,
+    base_url: String,
+}
+
+impl Server {
+    /// Starts the server on `database_url` and waits until it listens.
+    ///
+    /// # Panics
+    /// If it exits or does not listen within 30 s; the panic shows its output.
+    pub fn start(database_url: &str) -> Self {
+        let mut child = Command::new(binary())
+            .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kubernaut-server");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (lines_tx, lines_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    // The test stopped listening; keep draining so the server never blocks.
+                    continue;
+                }
+            }
+        });
+        let mut output = Vec::new();
+        loop {
+            match lines_rx.recv_timeout(START_TIMEOUT) {
+                Ok(line) => {
+                    if let Some(address) = line.split("listening on ").nth(1) {
+                        return Self {
+                            child,
+                            base_url: address.trim().to_owned(),
+                        };
+                    }
+                    output.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("kubernaut-server did not start:\n{}", output.join("\n"));
+                }
+            }
+        }
+    }
+
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        self.child.wait().expect("wait for kubernaut-server")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary with `args` to completion (for start-up failures); returns its exit status
+/// and standard error.
+pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
+    let output = Command::new(binary())
+        .args(args)
+        .output()
+        .expect("run kubernaut-server");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

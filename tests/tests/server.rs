@@ -1,0 +1,200 @@
+//! The real `kubernaut-server` binary, driven over HTTP.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use kubernaut_store::testing::TestDatabase;
+use kubernaut_tests::{Server, run_to_exit};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, multipart};
+use serde_json::{Value, json};
+
+const TEMPLATE: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{service}}
+  labels:
+    version: \"{{version}}\"
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: \"{{image}}\"
+";
+
+fn release(version: &str) -> Value {
+    json!({
+        "service": "hello-world",
+        "version": version,
+        "template": TEMPLATE,
+        "attributes": {"image": format!("registry.example.com/hello-world:{version}")},
+    })
+}
+
+fn releases_survive_a_restart(db: &TestDatabase) {
+    let client = Client::new();
+    let server = Server::start(db.url());
+    let response = client
+        .post(server.url("/api/releases"))
+        .json(&release("42"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = response.json().unwrap();
+
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM should stop the server cleanly, got {status}"
+    );
+
+    let server = Server::start(db.url());
+    let fetched: Value = client
+        .get(server.url(&location))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(fetched, created);
+    let ready = client.get(server.url("/readyz")).send().unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+fn concurrent_identical_posts_make_one_release(db: &TestDatabase) {
+    let server = Arc::new(Server::start(db.url()));
+    let callers = 16;
+    let barrier = Arc::new(Barrier::new(callers));
+    let handles: Vec<_> = (0..callers)
+        .map(|_| {
+            let (server, barrier) = (server.clone(), barrier.clone());
+            thread::spawn(move || {
+                let client = Client::new();
+                barrier.wait();
+                let response = client
+                    .post(server.url("/api/releases"))
+                    .json(&release("7"))
+                    .send()
+                    .unwrap();
+                let status = response.status();
+                let body: Value = response.json().unwrap();
+                (status, body["id"].as_str().unwrap_or_default().to_owned())
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let repeated = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!((created, repeated), (1, callers - 1), "{results:?}");
+    let ids: HashSet<_> = results.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), 1);
+
+    let list: Value = Client::new()
+        .get(server.url("/api/releases"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(list["count"], 1);
+}
+
+fn curl_form_posts_are_releases(db: &TestDatabase) {
+    let server = Server::start(db.url());
+    let form = multipart::Form::new()
+        .text("service", "jobs-api")
+        .text("namespace", "jobs")
+        .text("version", "3f2a9c1")
+        .text("image", "registry.example.com/jobs-api:3f2a9c1")
+        .part(
+            "template",
+            multipart::Part::text(TEMPLATE).file_name("kubernetes.yaml"),
+        );
+    let response = Client::new()
+        .post(server.url("/api/releases"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["service"]["namespace"], "jobs");
+    assert_eq!(
+        body["attributes"]["image"],
+        "registry.example.com/jobs-api:3f2a9c1"
+    );
+}
+
+macro_rules! server_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use kubernaut_store::testing::TestDatabase;
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&TestDatabase::sqlite());
+                }
+            )*
+        }
+
+        mod postgres {
+            use kubernaut_store::testing::TestDatabase;
+            $(
+                #[test]
+                #[ignore = "needs PostgreSQL: set KUBERNAUT_TEST_DATABASE_URL"]
+                fn $name() {
+                    super::$name(&TestDatabase::postgres());
+                }
+            )*
+        }
+    };
+}
+
+server_tests!(
+    releases_survive_a_restart,
+    concurrent_identical_posts_make_one_release,
+    curl_form_posts_are_releases,
+);
+
+#[test]
+fn unknown_routes_are_json_404s() {
+    let db = TestDatabase::sqlite();
+    let server = Server::start(db.url());
+    let response = Client::new().get(server.url("/nope")).send().unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["message"], "no such route: GET /nope");
+}
+
+#[test]
+fn a_bad_database_url_stops_start_up_with_one_clear_line() {
+    let (status, stderr) = run_to_exit(&["--database-url", "mysql://root@db/k"]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        stderr.trim(),
+        "kubernaut-server: invalid database URL mysql://root@db/k: the scheme must be \
+         postgres://, postgresql:// or sqlite://"
+    );
+}
+
+#[test]
+fn an_unreachable_database_names_the_real_cause() {
+    let (status, stderr) = run_to_exit(&["--database-url", "postgres://k:secret@127.0.0.1:1/k"]);
+    assert_eq!(status.code(), Some(1));
+    let line = stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.starts_with(
+            "kubernaut-server: cannot connect to database postgres://k:***@127.0.0.1:1/k: "
+        ),
+        "{line}"
+    );
+    assert!(line.contains("Connection refused"), "{line}");
+    assert!(
+        !line.contains("Invalid connection url") && !line.contains("secret"),
+        "{line}"
+    );
+}
