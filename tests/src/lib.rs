@@ -73,6 +73,7 @@ impl Server {
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("kubernaut-server did not start:\n{}", output.join("\n"));
                 }
             }

@@ -80,12 +80,14 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            ApiError::BadRequest(format!(
-                "the request body is not valid JSON for this endpoint: {inner}"
-            ))
-        } else {
-            ApiError::BadRequest(format!("{path}: {inner}"))
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ApiError::BadRequest(format!("the request body is not valid JSON: {inner}"))
+            }
+            _ if path == "." || path == "?" || path.is_empty() => ApiError::BadRequest(format!(
+                "the request body does not match this endpoint: {inner}"
+            )),
+            _ => ApiError::BadRequest(format!("{path}: {inner}")),
         }
     })
 }

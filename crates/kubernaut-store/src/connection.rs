@@ -36,7 +36,7 @@ impl ConnectionManager {
         match self.url.backend() {
             Backend::Postgres => PgConnection::establish(&target)
                 .map(DbConnection::Postgresql)
-                .map_err(|e| e.to_string().trim().to_owned()),
+                .map_err(|e| one_line(&e.to_string())),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&target)
                     .map_err(|e| format!("{} ({target})", e.to_string().trim()))?;
@@ -46,6 +46,11 @@ impl ConnectionManager {
             }
         }
     }
+}
+
+/// libpq explains a failure over several lines; a start-up error must be one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The error r2d2 reports when no connection can be opened.
