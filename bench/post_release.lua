@@ -1,7 +1,9 @@
 -- wrk script: POST /api/releases with a new version on every request (10 attributes, the
 -- same template each time, as a CI job releasing one service would).
+-- `thread_id` is a global so that setup() can set it per thread with thread:set.
 local counter = 0
-local thread_id = 0
+local unexpected = 0
+thread_id = 0
 local next_thread = 0
 
 function setup(thread)
@@ -73,6 +75,9 @@ end
 
 response = function(status, headers, body)
   if status ~= 201 then
-    io.stderr:write("unexpected status " .. status .. ": " .. body .. "\n")
+    unexpected = unexpected + 1
+    if unexpected <= 3 then
+      io.stderr:write("unexpected status " .. status .. ": " .. body:sub(1, 200) .. "\n")
+    end
   end
 end
