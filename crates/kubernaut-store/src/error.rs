@@ -34,6 +34,9 @@ pub enum StoreError {
     /// template).
     #[error("{0}")]
     Conflict(String),
+    /// The write refers to something that does not exist (or was deleted meanwhile).
+    #[error("{0}")]
+    NotFound(String),
     /// A stored row no longer passes the domain's validation.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

@@ -9,9 +9,11 @@
 //! Every method of [`Store`] blocks: async callers run it on a blocking thread pool.
 
 mod connection;
+mod deployments;
 mod error;
 mod migrations;
 mod models;
+mod queue;
 mod releases;
 mod schema;
 mod services;
@@ -21,7 +23,9 @@ pub mod testing;
 mod url;
 
 pub use connection::DbConnection;
+pub use deployments::DeploymentFilter;
 pub use error::StoreError;
+pub use queue::{Claim, MAX_ATTEMPTS, Progress};
 pub use releases::ReleaseFilter;
 pub use services::{ServiceDetail, ServiceFilter};
 pub use store::{Outcome, Store, StoreOptions};

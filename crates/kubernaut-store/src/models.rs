@@ -6,7 +6,7 @@ use kubernaut_domain::{Namespace, Service, ServiceName, ValidationError};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::schema::{release_attributes, releases, services, templates};
+use crate::schema::{deployment_log, deployments, release_attributes, releases, services, templates};
 
 /// Now, truncated to the microseconds both backends keep, so that what is written reads back
 /// the same.
@@ -82,4 +82,42 @@ pub(crate) struct AttributeRow {
     pub release_id: String,
     pub name: String,
     pub value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deployments)]
+pub(crate) struct DeploymentRow {
+    pub id: String,
+    pub release_id: String,
+    pub service_id: String,
+    pub context: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub created_on: NaiveDateTime,
+    pub created_by: String,
+    pub started_on: Option<NaiveDateTime>,
+    pub finished_on: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = deployments)]
+pub(crate) struct NewDeploymentRow<'a> {
+    pub id: &'a str,
+    pub release_id: &'a str,
+    pub service_id: &'a str,
+    pub context: &'a str,
+    pub manifest: &'a str,
+    pub status: &'a str,
+    pub created_on: NaiveDateTime,
+    pub created_by: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deployment_log)]
+pub(crate) struct LogRow {
+    pub deployment_id: String,
+    pub seq: i32,
+    pub written_on: NaiveDateTime,
+    pub stream: String,
+    pub content: String,
 }

@@ -144,6 +144,27 @@ fn insert_attributes(conn: &mut DbConnection, rows: &[AttributeRow]) -> QueryRes
     }
 }
 
+/// The active release of a service's version.
+pub(crate) fn find_by_version(
+    conn: &mut DbConnection,
+    service: &ServiceName,
+    namespace: &Namespace,
+    version: &Version,
+) -> Result<Option<ReleaseDetail>, StoreError> {
+    let found = releases::table
+        .inner_join(services::table)
+        .filter(services::name.eq(service.as_str()))
+        .filter(services::namespace.eq(namespace.as_str()))
+        .filter(releases::version.eq(version.as_str()))
+        .filter(releases::deleted_on.is_null())
+        .select((ReleaseRow::as_select(), ServiceRow::as_select()))
+        .first::<(ReleaseRow, ServiceRow)>(conn)
+        .optional()?;
+    found
+        .map(|(row, service)| detail(conn, row, service))
+        .transpose()
+}
+
 pub(crate) fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<ReleaseDetail>, StoreError> {
     let found = releases::table
         .inner_join(services::table)

@@ -40,8 +40,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deployments (id) {
+        id -> Text,
+        release_id -> Text,
+        service_id -> Text,
+        context -> Text,
+        manifest -> Text,
+        status -> Text,
+        error -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        created_on -> Timestamp,
+        created_by -> Text,
+        started_on -> Nullable<Timestamp>,
+        finished_on -> Nullable<Timestamp>,
+        deleted_on -> Nullable<Timestamp>,
+        deleted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    deployment_log (deployment_id, seq) {
+        deployment_id -> Text,
+        seq -> Integer,
+        written_on -> Timestamp,
+        stream -> Text,
+        content -> Text,
+    }
+}
+
 diesel::joinable!(releases -> services (service_id));
+diesel::joinable!(deployments -> releases (release_id));
+diesel::joinable!(deployments -> services (service_id));
+diesel::joinable!(deployment_log -> deployments (deployment_id));
 diesel::joinable!(releases -> templates (template_id));
 diesel::joinable!(release_attributes -> releases (release_id));
 
-diesel::allow_tables_to_appear_in_same_query!(services, templates, releases, release_attributes);
+diesel::allow_tables_to_appear_in_same_query!(
+    services,
+    templates,
+    releases,
+    release_attributes,
+    deployments,
+    deployment_log
+);

@@ -1,13 +1,13 @@
 //! Service queries.
 
 use diesel::prelude::*;
-use kubernaut_domain::{Namespace, Page, Paged, Release, Service, ServiceName};
+use kubernaut_domain::{Deployment, Namespace, Page, Paged, Release, Service, ServiceName};
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::connection::DbConnection;
 use crate::models::{ServiceRow, now};
-use crate::releases;
+use crate::{deployments, releases};
 use crate::schema::services;
 
 /// Exact-match filters of the service list.
@@ -19,13 +19,15 @@ pub struct ServiceFilter {
     pub namespace: Option<Namespace>,
 }
 
-/// A service with its latest active release.
+/// A service with its latest active release and its latest deployment per context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceDetail {
     /// The service.
     pub service: Service,
     /// Its newest release that is not deleted, if any.
     pub latest_release: Option<Release>,
+    /// Its newest deployment that is not deleted, per context, by context name.
+    pub latest_deployments: Vec<Deployment>,
 }
 
 pub(crate) fn find_or_insert_service(
@@ -115,8 +117,10 @@ pub(crate) fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<ServiceDet
         return Ok(None);
     };
     let latest_release = releases::latest_of_service(conn, row.clone())?;
+    let latest_deployments = deployments::latest_per_context(conn, &row.id)?;
     Ok(Some(ServiceDetail {
         service: row.into_domain()?,
         latest_release,
+        latest_deployments,
     }))
 }

@@ -3,13 +3,19 @@ use std::time::Duration;
 
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
-use kubernaut_domain::{NewRelease, Page, Paged, Release, ReleaseDetail, Service};
+use kubernaut_domain::{
+    Deployment, DeploymentDetail, Namespace, NewDeployment, NewRelease, Page, Paged, Release,
+    ReleaseDetail, Service, ServiceName, Version,
+};
 use uuid::Uuid;
 
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::services::{ServiceDetail, ServiceFilter};
 use crate::url::{Backend, DatabaseUrl};
-use crate::{ReleaseFilter, StoreError, migrations, releases, services};
+use crate::queue::{Claim, Progress};
+use crate::{
+    DeploymentFilter, ReleaseFilter, StoreError, deployments, migrations, queue, releases, services,
+};
 
 /// How a write ended when it may repeat an earlier one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +147,79 @@ impl Store {
         self.write(|conn| releases::delete(conn, id, by))
     }
 
+    /// The active release of a service's version, with its template source.
+    pub fn release_by_version(
+        &self,
+        service: &ServiceName,
+        namespace: &Namespace,
+        version: &Version,
+    ) -> Result<Option<ReleaseDetail>, StoreError> {
+        releases::find_by_version(&mut *self.conn()?, service, namespace, version)
+    }
+
+    /// Stores a pending deployment with `first_line` as its log, in one transaction.
+    /// [`StoreError::NotFound`] if its release does not exist or is deleted.
+    pub fn create_deployment(
+        &self,
+        new: &NewDeployment,
+        first_line: &str,
+    ) -> Result<DeploymentDetail, StoreError> {
+        self.write(|conn| deployments::create(conn, new, first_line))
+    }
+
+    /// The active deployment with this id, with its manifest and log.
+    pub fn deployment(&self, id: Uuid) -> Result<Option<DeploymentDetail>, StoreError> {
+        deployments::get(&mut *self.conn()?, id)
+    }
+
+    /// Active deployments, newest first.
+    pub fn deployments(
+        &self,
+        filter: &DeploymentFilter,
+        page: Page,
+    ) -> Result<Paged<Deployment>, StoreError> {
+        deployments::list(&mut *self.conn()?, filter, page)
+    }
+
+    /// Soft-deletes a deployment (it only hides the record). `Ok(false)` if the id is unknown.
+    pub fn delete_deployment(&self, id: Uuid, by: &str) -> Result<bool, StoreError> {
+        self.write(|conn| deployments::delete(conn, id, by))
+    }
+
+    /// Claims up to `max` deployments for `worker`, holding each for `lease` unless renewed:
+    /// per service and context the oldest unfinished one, if pending or left by a worker whose
+    /// claim lapsed.
+    pub fn claim_deployments(
+        &self,
+        worker: &str,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<Claim>, StoreError> {
+        queue::claim(&mut *self.conn()?, worker, lease, max)
+    }
+
+    /// Records progress of a deployment `worker` holds, renewing its claim for `lease`.
+    /// `Ok(false)` if the worker no longer holds it.
+    pub fn record_progress(
+        &self,
+        id: Uuid,
+        worker: &str,
+        lease: Duration,
+        progress: &Progress,
+    ) -> Result<bool, StoreError> {
+        self.write(|conn| queue::record(conn, id, worker, lease, progress))
+    }
+
+    /// Renews every claim `worker` holds for `lease`; returns how many.
+    pub fn renew_claims(&self, worker: &str, lease: Duration) -> Result<usize, StoreError> {
+        queue::renew(&mut *self.conn()?, worker, lease)
+    }
+
+    /// Lets every claim `worker` holds lapse at once, for a graceful shutdown.
+    pub fn release_claims(&self, worker: &str) -> Result<usize, StoreError> {
+        queue::release(&mut *self.conn()?, worker)
+    }
+
     /// Services, newest first.
     pub fn services(
         &self,
@@ -150,7 +229,7 @@ impl Store {
         services::list(&mut *self.conn()?, filter, page)
     }
 
-    /// The service with this id and its latest release.
+    /// The service with this id, its latest release and its latest deployment per context.
     pub fn service(&self, id: Uuid) -> Result<Option<ServiceDetail>, StoreError> {
         services::get(&mut *self.conn()?, id)
     }

@@ -32,6 +32,19 @@ pub struct Document {
     pub value: Value,
 }
 
+impl Manifest {
+    /// Parses and checks an already rendered manifest, as a stored deployment holds it: the
+    /// same document checks as [`Template::render`](crate::Template::render) makes, so that what
+    /// is applied is checked again right before it is.
+    pub fn parse(yaml: String, namespace: &str) -> Result<Manifest, TemplateError> {
+        let documents = parse(&yaml).map_err(|error| TemplateError::YamlSyntax {
+            document: error.document,
+            message: error.message,
+        })?;
+        check(yaml, documents, namespace)
+    }
+}
+
 /// A YAML syntax error in a rendered manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct YamlError {
@@ -263,6 +276,17 @@ mod tests {
         assert_eq!(document.name, "web");
         assert_eq!(document.namespace, None);
         assert_eq!(document.value["metadata"]["name"].as_str(), Some("web"));
+    }
+
+    #[test]
+    fn a_stored_manifest_is_checked_again() {
+        let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n";
+        let manifest = Manifest::parse(yaml.to_owned(), "default").unwrap();
+        assert_eq!(manifest.documents[0].name, "cfg");
+        let moved = Manifest::parse(format!("{yaml}  namespace: kube-system\n"), "default");
+        assert!(moved.unwrap_err().to_string().contains("kube-system"));
+        let broken = Manifest::parse("a: [".to_owned(), "default");
+        assert!(matches!(broken, Err(TemplateError::YamlSyntax { document: 1, .. })));
     }
 
     #[test]

@@ -1,0 +1,292 @@
+//! Deployment queries: create (with the first log line), get, list, soft delete, and the latest
+//! deployment of a service per context.
+
+use diesel::prelude::*;
+use kubernaut_domain::{
+    ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, Namespace,
+    NewDeployment, Page, Paged, ReleaseRef, ServiceName, Stream, Version,
+};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::connection::DbConnection;
+use crate::models::{
+    DeploymentRow, LogRow, NewDeploymentRow, ServiceRow, corrupt, now, utc, uuid,
+};
+use crate::schema::{deployment_log, deployments, releases, services};
+use crate::services::matching_services;
+
+/// Exact-match filters of the deployment list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentFilter {
+    /// Only deployments of services with this name.
+    pub service: Option<ServiceName>,
+    /// Only deployments of services in this namespace.
+    pub namespace: Option<Namespace>,
+    /// Only deployments of this version.
+    pub version: Option<Version>,
+    /// Only deployments to this context.
+    pub context: Option<ContextName>,
+    /// Only deployments in this status.
+    pub status: Option<DeploymentStatus>,
+    /// Only deployments of this release.
+    pub release: Option<Uuid>,
+}
+
+/// A deployment row with what it shows of its release.
+type Joined = (DeploymentRow, String, ServiceRow);
+
+pub(crate) fn create(
+    conn: &mut DbConnection,
+    new: &NewDeployment,
+    first_line: &str,
+) -> Result<DeploymentDetail, StoreError> {
+    let release_id = new.release_id.to_string();
+    let service = releases::table
+        .inner_join(services::table)
+        .filter(releases::id.eq(&release_id))
+        .filter(releases::deleted_on.is_null())
+        .select(ServiceRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("release {release_id} does not exist")))?;
+    let id = Uuid::now_v7().to_string();
+    let created_on = now();
+    diesel::insert_into(deployments::table)
+        .values(NewDeploymentRow {
+            id: &id,
+            release_id: &release_id,
+            service_id: &service.id,
+            context: new.context.as_str(),
+            manifest: &new.manifest,
+            status: DeploymentStatus::Pending.as_str(),
+            created_on,
+            created_by: &new.created_by,
+        })
+        .execute(conn)?;
+    append_log(conn, &id, &[(Stream::Stdout, first_line.to_owned())])?;
+    get(conn, uuid(&id)?)?
+        .ok_or_else(|| StoreError::Corrupt(format!("deployment {id} vanished after its insert")))
+}
+
+pub(crate) fn get(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<DeploymentDetail>, StoreError> {
+    let id = id.to_string();
+    let found = joined()
+        .filter(deployments::id.eq(&id))
+        .filter(deployments::deleted_on.is_null())
+        .select((
+            DeploymentRow::as_select(),
+            releases::version,
+            ServiceRow::as_select(),
+        ))
+        .first::<Joined>(conn)
+        .optional()?;
+    let Some(joined) = found else {
+        return Ok(None);
+    };
+    let manifest = deployments::table
+        .find(&id)
+        .select(deployments::manifest)
+        .first::<String>(conn)?;
+    let log = deployment_log::table
+        .filter(deployment_log::deployment_id.eq(&id))
+        .order(deployment_log::seq.asc())
+        .select(LogRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(into_log_entry)
+        .collect::<Result<_, _>>()?;
+    Ok(Some(DeploymentDetail {
+        deployment: into_deployment(joined)?,
+        manifest,
+        log,
+    }))
+}
+
+/// Deployments joined with their release's version and their service.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn joined() -> _ {
+    deployments::table
+        .inner_join(releases::table.on(releases::id.eq(deployments::release_id)))
+        .inner_join(services::table.on(services::id.eq(deployments::service_id)))
+}
+
+pub(crate) fn list(
+    conn: &mut DbConnection,
+    filter: &DeploymentFilter,
+    page: Page,
+) -> Result<Paged<Deployment>, StoreError> {
+    let empty = Paged {
+        items: Vec::new(),
+        count: 0,
+        limit: page.limit(),
+        offset: page.offset(),
+    };
+    let services = if filter.service.is_some() || filter.namespace.is_some() {
+        let ids: Vec<String> =
+            matching_services(conn, filter.service.as_ref(), filter.namespace.as_ref())?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+        if ids.is_empty() {
+            return Ok(empty);
+        }
+        Some(ids)
+    } else {
+        None
+    };
+    let filtered = || {
+        let mut query = joined()
+            .filter(deployments::deleted_on.is_null())
+            .into_boxed();
+        if let Some(ids) = &services {
+            query = query.filter(deployments::service_id.eq_any(ids.clone()));
+        }
+        if let Some(version) = &filter.version {
+            query = query.filter(releases::version.eq(version.as_str().to_owned()));
+        }
+        if let Some(context) = &filter.context {
+            query = query.filter(deployments::context.eq(context.as_str().to_owned()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(deployments::status.eq(status.as_str()));
+        }
+        if let Some(release) = filter.release {
+            query = query.filter(deployments::release_id.eq(release.to_string()));
+        }
+        query
+    };
+    let count = filtered().count().get_result::<i64>(conn)?;
+    let items = filtered()
+        .order((deployments::created_on.desc(), deployments::id.desc()))
+        .limit(i64::from(page.limit()))
+        .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+        .select((
+            DeploymentRow::as_select(),
+            releases::version,
+            ServiceRow::as_select(),
+        ))
+        .load::<Joined>(conn)?
+        .into_iter()
+        .map(into_deployment)
+        .collect::<Result<_, _>>()?;
+    Ok(Paged {
+        items,
+        count: u64::try_from(count).unwrap_or(0),
+        ..empty
+    })
+}
+
+/// The newest active deployment of a service to each context it was deployed to, by context
+/// name.
+pub(crate) fn latest_per_context(
+    conn: &mut DbConnection,
+    service_id: &str,
+) -> Result<Vec<Deployment>, StoreError> {
+    let contexts: Vec<String> = deployments::table
+        .filter(deployments::service_id.eq(service_id))
+        .filter(deployments::deleted_on.is_null())
+        .select(deployments::context)
+        .distinct()
+        .order(deployments::context.asc())
+        .load(conn)?;
+    let mut latest = Vec::with_capacity(contexts.len());
+    for context in contexts {
+        let joined = joined()
+            .filter(deployments::service_id.eq(service_id))
+            .filter(deployments::context.eq(&context))
+            .filter(deployments::deleted_on.is_null())
+            .order((deployments::created_on.desc(), deployments::id.desc()))
+            .select((
+                DeploymentRow::as_select(),
+                releases::version,
+                ServiceRow::as_select(),
+            ))
+            .first::<Joined>(conn)?;
+        latest.push(into_deployment(joined)?);
+    }
+    Ok(latest)
+}
+
+/// Soft-deletes a deployment. `Ok(false)` if no deployment has this id; deleting a deleted one
+/// succeeds and changes nothing.
+pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<bool, StoreError> {
+    let id = id.to_string();
+    let exists = deployments::table
+        .find(&id)
+        .select(deployments::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    if exists {
+        diesel::update(deployments::table.find(&id))
+            .filter(deployments::deleted_on.is_null())
+            .set((
+                deployments::deleted_on.eq(now()),
+                deployments::deleted_by.eq(by),
+            ))
+            .execute(conn)?;
+    }
+    Ok(exists)
+}
+
+/// Appends `lines` to a deployment's log, after its last line.
+pub(crate) fn append_log(
+    conn: &mut DbConnection,
+    id: &str,
+    lines: &[(Stream, String)],
+) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let last = deployment_log::table
+        .filter(deployment_log::deployment_id.eq(id))
+        .select(diesel::dsl::max(deployment_log::seq))
+        .first::<Option<i32>>(conn)?
+        .unwrap_or(0);
+    let written_on = now();
+    for (seq, (stream, content)) in (last + 1..).zip(lines) {
+        diesel::insert_into(deployment_log::table)
+            .values(LogRow {
+                deployment_id: id.to_owned(),
+                seq,
+                written_on,
+                stream: stream.as_str().to_owned(),
+                content: content.clone(),
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn into_deployment((row, version, service): Joined) -> Result<Deployment, StoreError> {
+    let service = service.into_domain()?;
+    Ok(Deployment {
+        id: uuid(&row.id)?,
+        release: ReleaseRef {
+            id: uuid(&row.release_id)?,
+            service: service.clone(),
+            version: Version::parse(&version).map_err(corrupt)?,
+        },
+        context: ContextName::parse(&row.context).map_err(corrupt)?,
+        namespace: service.namespace.clone(),
+        status: DeploymentStatus::parse(&row.status).map_err(corrupt)?,
+        error: row.error,
+        created_on: utc(row.created_on),
+        created_by: row.created_by,
+        started_on: row.started_on.map(utc),
+        finished_on: row.finished_on.map(utc),
+    })
+}
+
+fn into_log_entry(row: LogRow) -> Result<LogEntry, StoreError> {
+    Ok(LogEntry {
+        written_on: utc(row.written_on),
+        stream: Stream::parse(&row.stream)
+            .ok_or_else(|| StoreError::Corrupt(format!("log stream {:?}", row.stream)))?,
+        content: row.content,
+    })
+}

@@ -1,0 +1,307 @@
+//! The deployment queue: workers claim deployments, record their progress, and renew their
+//! claims; a claim that lapses lets another worker resume the deployment.
+//!
+//! Deployments of one service to one context form a *lane* and run one at a time, in creation
+//! order: only the oldest unfinished deployment of a lane can be claimed, and only while nobody
+//! else holds it. A claim is a conditional update (compare-and-set on the status and the lease
+//! seen), so concurrent workers on one database claim each deployment exactly once.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use kubernaut_domain::{ContextName, DeploymentStatus, Namespace, Stream};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::connection::DbConnection;
+use crate::deployments::append_log;
+use crate::models::{corrupt, now, uuid};
+use crate::schema::{deployments, services};
+
+/// How often a deployment is started before an interruption fails it instead of resuming it.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+const UNFINISHED: [&str; 3] = ["pending", "applying", "rolling_out"];
+
+/// A deployment claimed by a worker, with what it needs to run it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The deployment's id.
+    pub id: Uuid,
+    /// The context to deploy to.
+    pub context: ContextName,
+    /// The namespace to apply into.
+    pub namespace: Namespace,
+    /// The rendered manifest.
+    pub manifest: String,
+    /// Which start this is: 1, or more when resumed after its worker stopped.
+    pub attempt: i32,
+}
+
+/// What a worker reports about a deployment it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The new status, if it changes.
+    pub status: Option<DeploymentStatus>,
+    /// The error, for a failed deployment.
+    pub error: Option<String>,
+    /// Lines to append to the log.
+    pub lines: Vec<(Stream, String)>,
+}
+
+#[derive(Debug, Queryable)]
+struct Unfinished {
+    id: String,
+    service_id: String,
+    context: String,
+    status: String,
+    claimed_by: Option<String>,
+    lease_until: Option<NaiveDateTime>,
+    attempts: i32,
+}
+
+pub(crate) fn lease_end(lease: Duration) -> NaiveDateTime {
+    now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Claims up to `max` deployments for `worker`: the head of each lane, if it is pending or its
+/// claim has lapsed. A lapsed deployment that has been started [`MAX_ATTEMPTS`] times is failed
+/// instead.
+pub(crate) fn claim(
+    conn: &mut DbConnection,
+    worker: &str,
+    lease: Duration,
+    max: usize,
+) -> Result<Vec<Claim>, StoreError> {
+    let unfinished: Vec<Unfinished> = deployments::table
+        .filter(deployments::status.eq_any(UNFINISHED))
+        .order((deployments::created_on.asc(), deployments::id.asc()))
+        .select((
+            deployments::id,
+            deployments::service_id,
+            deployments::context,
+            deployments::status,
+            deployments::claimed_by,
+            deployments::lease_until,
+            deployments::attempts,
+        ))
+        .load(conn)?;
+    let now = now();
+    let mut lanes = HashSet::new();
+    let mut claims = Vec::new();
+    for head in unfinished {
+        if claims.len() == max {
+            break;
+        }
+        if !lanes.insert((head.service_id.clone(), head.context.clone())) {
+            continue;
+        }
+        let pending = head.status == DeploymentStatus::Pending.as_str();
+        if !pending && head.lease_until.is_some_and(|until| until > now) {
+            continue;
+        }
+        let claimed = conn.transaction(|conn| {
+            if pending {
+                claim_pending(conn, &head, worker, lease)
+            } else {
+                resume_lapsed(conn, &head, worker, lease)
+            }
+        })?;
+        if let Some(claim) = claimed {
+            claims.push(claim);
+        }
+    }
+    Ok(claims)
+}
+
+fn claim_pending(
+    conn: &mut DbConnection,
+    head: &Unfinished,
+    worker: &str,
+    lease: Duration,
+) -> Result<Option<Claim>, StoreError> {
+    let updated = diesel::update(deployments::table.find(&head.id))
+        .filter(deployments::status.eq(DeploymentStatus::Pending.as_str()))
+        .set((
+            deployments::status.eq(DeploymentStatus::Applying.as_str()),
+            deployments::claimed_by.eq(worker),
+            deployments::lease_until.eq(lease_end(lease)),
+            deployments::attempts.eq(head.attempts + 1),
+            deployments::started_on.eq(now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    append_log(
+        conn,
+        &head.id,
+        &[(Stream::Stdout, format!("started by worker {worker}"))],
+    )?;
+    load_claim(conn, &head.id).map(Some)
+}
+
+fn resume_lapsed(
+    conn: &mut DbConnection,
+    head: &Unfinished,
+    worker: &str,
+    lease: Duration,
+) -> Result<Option<Claim>, StoreError> {
+    let previous = head.claimed_by.as_deref().unwrap_or("unknown");
+    let give_up = head.attempts >= MAX_ATTEMPTS;
+    let target = diesel::update(deployments::table.find(&head.id))
+        .filter(deployments::status.eq(&head.status))
+        .filter(deployments::claimed_by.eq(&head.claimed_by));
+    let updated = match (give_up, head.lease_until) {
+        (true, lease_until) => {
+            let error = format!(
+                "interrupted {} times: the kubernaut-server running it stopped while it was \
+                 {}; deploy the release again",
+                head.attempts, head.status
+            );
+            let set = (
+                deployments::status.eq(DeploymentStatus::Failed.as_str()),
+                deployments::error.eq(error.clone()),
+                deployments::lease_until.eq(None::<NaiveDateTime>),
+                deployments::finished_on.eq(now()),
+            );
+            let updated = match lease_until {
+                Some(until) => target
+                    .filter(deployments::lease_until.eq(until))
+                    .set(set)
+                    .execute(conn)?,
+                None => target
+                    .filter(deployments::lease_until.is_null())
+                    .set(set)
+                    .execute(conn)?,
+            };
+            if updated > 0 {
+                append_log(conn, &head.id, &[(Stream::Stderr, error)])?;
+            }
+            return Ok(None);
+        }
+        (false, lease_until) => {
+            let set = (
+                deployments::status.eq(DeploymentStatus::Applying.as_str()),
+                deployments::claimed_by.eq(worker),
+                deployments::lease_until.eq(lease_end(lease)),
+                deployments::attempts.eq(head.attempts + 1),
+            );
+            match lease_until {
+                Some(until) => target
+                    .filter(deployments::lease_until.eq(until))
+                    .set(set)
+                    .execute(conn)?,
+                None => target
+                    .filter(deployments::lease_until.is_null())
+                    .set(set)
+                    .execute(conn)?,
+            }
+        }
+    };
+    if updated == 0 {
+        return Ok(None);
+    }
+    append_log(
+        conn,
+        &head.id,
+        &[(
+            Stream::Stderr,
+            format!(
+                "worker {previous} stopped while the deployment was {}; resumed by worker \
+                 {worker} (attempt {} of {MAX_ATTEMPTS}), applying again",
+                head.status,
+                head.attempts + 1
+            ),
+        )],
+    )?;
+    load_claim(conn, &head.id).map(Some)
+}
+
+fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
+    let (context, namespace, manifest, attempt) = deployments::table
+        .inner_join(services::table)
+        .filter(deployments::id.eq(id))
+        .select((
+            deployments::context,
+            services::namespace,
+            deployments::manifest,
+            deployments::attempts,
+        ))
+        .first::<(String, String, String, i32)>(conn)?;
+    Ok(Claim {
+        id: uuid(id)?,
+        context: ContextName::parse(&context).map_err(corrupt)?,
+        namespace: Namespace::parse(&namespace).map_err(corrupt)?,
+        manifest,
+        attempt,
+    })
+}
+
+/// Records progress of a deployment `worker` holds, and renews its claim (or ends it, for a
+/// terminal status). `Ok(false)` if the worker no longer holds it.
+pub(crate) fn record(
+    conn: &mut DbConnection,
+    id: Uuid,
+    worker: &str,
+    lease: Duration,
+    progress: &Progress,
+) -> Result<bool, StoreError> {
+    let id = id.to_string();
+    let terminal = progress.status.is_some_and(DeploymentStatus::is_terminal);
+    let changes = Changes {
+        status: progress.status.map(DeploymentStatus::as_str),
+        error: progress.error.as_deref(),
+        finished_on: terminal.then(now),
+        lease_until: if terminal {
+            None
+        } else {
+            Some(lease_end(lease))
+        },
+    };
+    let updated = diesel::update(deployments::table.find(&id))
+        .filter(deployments::claimed_by.eq(worker))
+        .filter(deployments::status.eq_any(UNFINISHED))
+        .set(&changes)
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    append_log(conn, &id, &progress.lines)?;
+    Ok(true)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = deployments, treat_none_as_null = false)]
+struct Changes<'a> {
+    status: Option<&'a str>,
+    error: Option<&'a str>,
+    finished_on: Option<NaiveDateTime>,
+    #[diesel(treat_none_as_null = true)]
+    lease_until: Option<NaiveDateTime>,
+}
+
+/// Renews the claims `worker` holds; returns how many.
+pub(crate) fn renew(
+    conn: &mut DbConnection,
+    worker: &str,
+    lease: Duration,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(deployments::table)
+        .filter(deployments::claimed_by.eq(worker))
+        .filter(deployments::status.eq_any(UNFINISHED))
+        .set(deployments::lease_until.eq(lease_end(lease)))
+        .execute(conn)?)
+}
+
+/// Lets the claims `worker` holds lapse now, so that another worker (or this server after a
+/// restart) resumes them at once; for a graceful shutdown.
+pub(crate) fn release(conn: &mut DbConnection, worker: &str) -> Result<usize, StoreError> {
+    Ok(diesel::update(deployments::table)
+        .filter(deployments::claimed_by.eq(worker))
+        .filter(deployments::status.eq_any(UNFINISHED))
+        .set(deployments::lease_until.eq(now()))
+        .execute(conn)?)
+}

@@ -1,0 +1,2 @@
+DROP TABLE deployment_log;
+DROP TABLE deployments;
