@@ -1,34 +1,20 @@
 //! The store test-suite, run on SQLite always and on PostgreSQL when
 //! `KUBERNAUT_TEST_DATABASE_URL` names a server. Each test gets its own database.
 
+#[macro_use]
+mod common;
+
 use std::sync::{Arc, Barrier};
 use std::thread;
 
 use kubernaut_domain::{
-    ANONYMOUS, Attributes, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version,
+    ANONYMOUS, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version,
 };
 use kubernaut_store::testing::TestDatabase;
 use kubernaut_store::{Outcome, ReleaseFilter, ServiceFilter, Store, StoreError, StoreOptions};
 use uuid::Uuid;
 
-const TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service}}\n";
-
-fn new_release(
-    service: &str,
-    namespace: &str,
-    version: &str,
-    attrs: &[(&str, &str)],
-) -> NewRelease {
-    NewRelease::new(
-        ServiceName::parse(service).unwrap(),
-        Namespace::parse(namespace).unwrap(),
-        Version::parse(version).unwrap(),
-        TemplateSource::parse(TEMPLATE).unwrap(),
-        Attributes::parse(attrs.iter().copied()).unwrap(),
-        ANONYMOUS,
-    )
-    .unwrap()
-}
+use common::new_release;
 
 fn with_template(mut release: NewRelease, source: &str) -> NewRelease {
     release.template = TemplateSource::parse(source).unwrap();
@@ -365,31 +351,6 @@ fn reopening_keeps_the_data(db: &TestDatabase) {
     let store = db.open();
     assert!(store.release(id).unwrap().is_some());
     store.ping(std::time::Duration::from_secs(1)).unwrap();
-}
-
-macro_rules! store_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use kubernaut_store::testing::TestDatabase;
-            $(
-                #[test]
-                fn $name() {
-                    super::$name(&TestDatabase::sqlite());
-                }
-            )*
-        }
-
-        mod postgres {
-            use kubernaut_store::testing::TestDatabase;
-            $(
-                #[test]
-                #[ignore = "needs PostgreSQL: set KUBERNAUT_TEST_DATABASE_URL"]
-                fn $name() {
-                    super::$name(&TestDatabase::postgres());
-                }
-            )*
-        }
-    };
 }
 
 store_tests!(
