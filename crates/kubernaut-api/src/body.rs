@@ -75,6 +75,20 @@ async fn read_limited(
 }
 
 /// Parses a JSON body into `T`; the error names the offending field.
+/// Reads a JSON body (the only content type the endpoint takes) within `limit` bytes.
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    match body_kind(req) {
+        Ok(BodyKind::Json) => parse_json(&read_limited(req, payload, limit).await?),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "Content-Type must be application/json".to_owned(),
+        )),
+    }
+}
+
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {

@@ -5,6 +5,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use kubernaut_domain::ValidationError;
 use kubernaut_store::StoreError;
+
+use crate::deploy::DeployError;
 use kubernaut_template::TemplateError;
 use serde::Serialize;
 use thiserror::Error;
@@ -87,10 +89,17 @@ impl From<TemplateError> for ApiError {
     }
 }
 
+impl From<DeployError> for ApiError {
+    fn from(error: DeployError) -> Self {
+        ApiError::BadRequest(error.to_string())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(message) => ApiError::Conflict(message),
+            StoreError::NotFound(message) => ApiError::NotFound(message),
             StoreError::Unavailable(_) | StoreError::Connect { .. } => {
                 ApiError::Unavailable(error.to_string())
             }

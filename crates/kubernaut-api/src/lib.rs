@@ -6,6 +6,7 @@
 //! `web::block`, and shape the response.
 
 mod body;
+pub mod deploy;
 mod error;
 mod handlers;
 mod query;
@@ -14,12 +15,17 @@ mod wire;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::web::{self, Data};
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, Route};
+use kubernaut_cluster::Contexts;
 use kubernaut_store::Store;
+use tokio::sync::Notify;
 
 pub use error::{ApiError, ErrorBody};
 pub use wire::{
-    CreateRelease, PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody,
+    ContextBody, CreateDeployment, CreateRelease, DeploymentBody, DeploymentReleaseBody,
+    LogLineBody, PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody,
 };
 
 /// The largest request body accepted by default: 2 MiB.
@@ -32,14 +38,23 @@ pub struct AppState {
     pub store: Store,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The contexts deployments can target.
+    pub contexts: Arc<Contexts>,
+    /// Whether manifests may hold cluster-scoped kinds.
+    pub allow_cluster_scoped: bool,
+    /// Wakes the deployment worker when a deployment is stored.
+    pub wake: Arc<Notify>,
 }
 
 impl AppState {
-    /// State with the default body limit.
-    pub fn new(store: Store) -> Self {
+    /// State with the default body limit and the given contexts.
+    pub fn new(store: Store, contexts: Arc<Contexts>) -> Self {
         Self {
             store,
             body_limit: DEFAULT_BODY_LIMIT,
+            contexts,
+            allow_cluster_scoped: false,
+            wake: Arc::new(Notify::new()),
         }
     }
 }
@@ -89,6 +104,27 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     web::get().to(handlers::releases::get),
                     web::delete().to(handlers::releases::delete),
                 ],
+            ))
+            .service(resource(
+                "/api/deployments",
+                "GET, POST",
+                [
+                    web::get().to(handlers::deployments::list),
+                    web::post().to(handlers::deployments::create),
+                ],
+            ))
+            .service(resource(
+                "/api/deployments/{id}",
+                "GET, DELETE",
+                [
+                    web::get().to(handlers::deployments::get),
+                    web::delete().to(handlers::deployments::delete),
+                ],
+            ))
+            .service(resource(
+                "/api/contexts",
+                "GET",
+                [web::get().to(handlers::contexts::list)],
             ))
             .service(resource(
                 "/api/services",

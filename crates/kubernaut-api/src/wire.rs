@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use kubernaut_domain::{Attributes, Paged, Release, ReleaseDetail, Service};
+use kubernaut_cluster::ContextInfo;
+use kubernaut_domain::{
+    Attributes, Deployment, DeploymentDetail, LogEntry, Paged, Release, ReleaseDetail, Service,
+};
 use kubernaut_store::ServiceDetail;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -133,7 +136,7 @@ impl From<Service> for ServiceBody {
     }
 }
 
-/// A service with its latest release.
+/// A service with its latest release and its latest deployment per context.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceDetailBody {
@@ -142,6 +145,9 @@ pub struct ServiceDetailBody {
     pub service: ServiceBody,
     /// Its newest active release, without template source; `null` if it has none.
     pub latest_release: Option<ReleaseBody>,
+    /// Its newest active deployment to each context, keyed by context name, without manifest
+    /// and log; `{}` if it has none.
+    pub latest_deployments: BTreeMap<String, DeploymentBody>,
 }
 
 impl From<ServiceDetail> for ServiceDetailBody {
@@ -149,6 +155,143 @@ impl From<ServiceDetail> for ServiceDetailBody {
         Self {
             service: detail.service.into(),
             latest_release: detail.latest_release.map(ReleaseBody::summary),
+            latest_deployments: detail
+                .latest_deployments
+                .into_iter()
+                .map(|d| (d.context.to_string(), DeploymentBody::summary(d)))
+                .collect(),
+        }
+    }
+}
+
+/// `POST /api/deployments`: a `release` id, or `service`, `namespace` and `version`; and the
+/// `context`. Unknown fields are refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeployment {
+    /// The release's id.
+    pub release: Option<String>,
+    /// The service's name, instead of `release`.
+    pub service: Option<String>,
+    /// The service's namespace (default `default`), with `service`.
+    pub namespace: Option<String>,
+    /// The version, with `service`.
+    pub version: Option<String>,
+    /// The context to deploy to.
+    pub context: Option<String>,
+}
+
+/// The release a deployment was made from.
+#[derive(Debug, Serialize)]
+pub struct DeploymentReleaseBody {
+    /// Its id.
+    pub id: Uuid,
+    /// Its service.
+    pub service: ServiceRef,
+    /// Its version.
+    pub version: String,
+}
+
+/// One line of a deployment's log.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogLineBody {
+    /// When it was written.
+    pub written_on: String,
+    /// `stdout` (progress) or `stderr` (errors).
+    pub stream: &'static str,
+    /// The line.
+    pub content: String,
+}
+
+impl From<LogEntry> for LogLineBody {
+    fn from(entry: LogEntry) -> Self {
+        Self {
+            written_on: timestamp(entry.written_on),
+            stream: entry.stream.as_str(),
+            content: entry.content,
+        }
+    }
+}
+
+/// A deployment; `manifest` and `log` only when one deployment is shown.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentBody {
+    /// Its id.
+    pub id: Uuid,
+    /// The release deployed.
+    pub release: DeploymentReleaseBody,
+    /// The context deployed to.
+    pub context: String,
+    /// The namespace applied into.
+    pub namespace: String,
+    /// `pending`, `applying`, `rolling_out`, `succeeded` or `failed`.
+    pub status: &'static str,
+    /// The rendered manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// The log, oldest line first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<Vec<LogLineBody>>,
+    /// Why it failed; `null` unless it did.
+    pub error: Option<String>,
+    /// When it was created.
+    pub created_on: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When a worker started it.
+    pub started_on: Option<String>,
+    /// When it succeeded or failed.
+    pub finished_on: Option<String>,
+}
+
+impl DeploymentBody {
+    /// A deployment without manifest and log, as lists show it.
+    pub fn summary(deployment: Deployment) -> Self {
+        Self {
+            id: deployment.id,
+            release: DeploymentReleaseBody {
+                id: deployment.release.id,
+                service: ServiceRef::from(&deployment.release.service),
+                version: deployment.release.version.to_string(),
+            },
+            context: deployment.context.to_string(),
+            namespace: deployment.namespace.to_string(),
+            status: deployment.status.as_str(),
+            manifest: None,
+            log: None,
+            error: deployment.error,
+            created_on: timestamp(deployment.created_on),
+            created_by: deployment.created_by,
+            started_on: deployment.started_on.map(timestamp),
+            finished_on: deployment.finished_on.map(timestamp),
+        }
+    }
+
+    /// A deployment with its manifest and log.
+    pub fn detail(detail: DeploymentDetail) -> Self {
+        let mut body = Self::summary(detail.deployment);
+        body.manifest = Some(detail.manifest);
+        body.log = Some(detail.log.into_iter().map(LogLineBody::from).collect());
+        body
+    }
+}
+
+/// A context a deployment can target.
+#[derive(Debug, Serialize)]
+pub struct ContextBody {
+    /// Its name.
+    pub name: String,
+    /// `kubeconfig` or `sandbox`.
+    pub kind: String,
+}
+
+impl From<ContextInfo> for ContextBody {
+    fn from(info: ContextInfo) -> Self {
+        Self {
+            name: info.name,
+            kind: info.kind.to_string(),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The API's status codes and bodies, driven through the real actix-web app on SQLite (and on
 //! PostgreSQL where a test needs a server to take down).
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
+mod common;
+
 use actix_web::http::{StatusCode, header};
-use actix_web::{App, test};
+use actix_web::test;
+use common::{app, message, send};
 use kubernaut_api::AppState;
 use kubernaut_store::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -30,51 +31,16 @@ fn release(service: &str, version: &str, image: &str) -> Value {
     })
 }
 
-async fn app(
-    state: AppState,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    test::init_service(App::new().configure(kubernaut_api::configure(state))).await
-}
-
-/// Sends `req` and returns the status, the headers and the body parsed as JSON (`Null` if empty).
-async fn send<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, header::HeaderMap, Value)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let response = test::call_service(app, req.to_request()).await;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = test::read_body(response).await;
-    let json = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {body:?}"))
-    };
-    (status, headers, json)
-}
-
 fn post_json(body: &Value) -> test::TestRequest {
     test::TestRequest::post()
         .uri("/api/releases")
         .set_json(body)
 }
 
-fn message(body: &Value) -> &str {
-    body["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message in {body}"))
-}
-
 #[actix_web::test]
 async fn a_json_release_is_created_then_repeated_idempotently() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
 
     let (status, headers, created) =
         send(&app, post_json(&release("hello-world", "42", "nginx:1"))).await;
@@ -121,7 +87,7 @@ async fn a_json_release_is_created_then_repeated_idempotently() {
 #[actix_web::test]
 async fn the_same_version_with_other_content_is_a_conflict() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     send(&app, post_json(&release("hello", "42", "nginx:1"))).await;
     let (status, _, body) = send(&app, post_json(&release("hello", "42", "nginx:2"))).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -135,7 +101,7 @@ async fn the_same_version_with_other_content_is_a_conflict() {
 #[actix_web::test]
 async fn a_multipart_release_is_accepted_like_curl_sends_it() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     let boundary = "XyZboundary";
     let mut body = String::new();
     for (name, value) in [
@@ -169,7 +135,7 @@ async fn a_multipart_release_is_accepted_like_curl_sends_it() {
 #[actix_web::test]
 async fn invalid_releases_get_a_400_naming_the_problem() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     let with = |patch: Value| {
         let mut body = release("hello", "1", "nginx");
         for (k, v) in patch.as_object().unwrap() {
@@ -217,6 +183,10 @@ async fn invalid_releases_get_a_400_naming_the_problem() {
             with(json!({"attributes": {"image": "nginx\n---\nkind: ClusterRoleBinding"}})),
             "YAML document marker",
         ),
+        (
+            with(json!({"attributes": {"image": "x", "context": "prod"}})),
+            "attribute context is reserved",
+        ),
         (with(json!({"attributes": {"commit": "x"}})), "imag"),
         (
             with(
@@ -256,7 +226,7 @@ async fn bodies_must_be_json_or_multipart_and_within_the_limit() {
     let db = TestDatabase::sqlite();
     let app = app(AppState {
         body_limit: 1024,
-        ..AppState::new(db.open())
+        ..common::state(db.open())
     })
     .await;
 
@@ -287,7 +257,7 @@ async fn bodies_must_be_json_or_multipart_and_within_the_limit() {
 #[actix_web::test]
 async fn lists_page_filter_and_validate_their_parameters() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     for (service, version) in [("a", "1"), ("b", "1"), ("a", "2")] {
         let (status, _, _) = send(&app, post_json(&release(service, version, "nginx"))).await;
         assert_eq!(status, StatusCode::CREATED);
@@ -366,7 +336,7 @@ async fn lists_page_filter_and_validate_their_parameters() {
 #[actix_web::test]
 async fn delete_is_soft_idempotent_and_404_for_unknown_ids() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     let (_, _, created) = send(&app, post_json(&release("hello", "1", "nginx"))).await;
     let uri = format!("/api/releases/{}", created["id"].as_str().unwrap());
 
@@ -400,7 +370,7 @@ async fn delete_is_soft_idempotent_and_404_for_unknown_ids() {
 #[actix_web::test]
 async fn services_show_their_latest_release() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     send(&app, post_json(&release("hello", "1", "nginx"))).await;
     let (_, _, latest) = send(&app, post_json(&release("hello", "2", "nginx"))).await;
 
@@ -436,7 +406,7 @@ async fn services_show_their_latest_release() {
 #[actix_web::test]
 async fn unknown_routes_and_methods_get_json_errors() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/api/nothing")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(message(&body), "no such route: GET /api/nothing");
@@ -452,7 +422,7 @@ async fn unknown_routes_and_methods_get_json_errors() {
 #[actix_web::test]
 async fn health_and_readiness() {
     let db = TestDatabase::sqlite();
-    let app = app(AppState::new(db.open())).await;
+    let app = app(common::state(db.open())).await;
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/healthz")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/readyz")).await;
@@ -471,7 +441,7 @@ async fn a_database_that_goes_away_is_a_503_not_a_hang() {
         },
     )
     .unwrap();
-    let app = app(AppState::new(store)).await;
+    let app = app(common::state(store)).await;
     let (status, _, _) = send(&app, post_json(&release("hello", "1", "nginx"))).await;
     assert_eq!(status, StatusCode::CREATED);
 

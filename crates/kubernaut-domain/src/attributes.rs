@@ -16,6 +16,11 @@ pub const BUILTIN_SERVICE: &str = "service";
 pub const BUILTIN_NAMESPACE: &str = "namespace";
 /// Built-in template variable holding the version.
 pub const BUILTIN_VERSION: &str = "version";
+/// Built-in template variable holding the name of the context deployed to. Set at deploy time;
+/// when a release is created, its template is checked with [`VALIDATION_CONTEXT`] in its place.
+pub const BUILTIN_CONTEXT: &str = "context";
+/// The value of [`BUILTIN_CONTEXT`] while a release's template is checked at creation.
+pub const VALIDATION_CONTEXT: &str = "kubernaut-validation";
 
 /// An attribute name: 1..=128 characters of `[A-Za-z0-9_.-]`, starting with a letter or `_`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

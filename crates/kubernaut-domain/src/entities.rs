@@ -2,9 +2,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::attributes::{BUILTIN_NAMESPACE, BUILTIN_SERVICE, BUILTIN_VERSION};
+use crate::attributes::{
+    BUILTIN_CONTEXT, BUILTIN_NAMESPACE, BUILTIN_SERVICE, BUILTIN_VERSION, VALIDATION_CONTEXT,
+};
 use crate::error::{ValidationError, shorten};
-use crate::{Attributes, Checksum, Namespace, ServiceName, TemplateSource, Version};
+use crate::{Attributes, Checksum, ContextName, Namespace, ServiceName, TemplateSource, Version};
 
 /// The actor recorded in `createdBy`/`deletedBy` until authentication exists.
 pub const ANONYMOUS: &str = "anonymous";
@@ -78,7 +80,8 @@ pub struct NewRelease {
 
 impl NewRelease {
     /// Checks that no attribute redefines a built-in variable (`service`, `namespace`,
-    /// `version`) with a different value.
+    /// `version`) with a different value, and that none is named `context`, which deployments
+    /// set.
     pub fn new(
         service: ServiceName,
         namespace: Namespace,
@@ -87,6 +90,9 @@ impl NewRelease {
         attributes: Attributes,
         created_by: impl Into<String>,
     ) -> Result<Self, ValidationError> {
+        if attributes.get(BUILTIN_CONTEXT).is_some() {
+            return Err(ValidationError::ReservedAttribute(BUILTIN_CONTEXT));
+        }
         for (name, builtin) in [
             (BUILTIN_SERVICE, service.as_str()),
             (BUILTIN_NAMESPACE, namespace.as_str()),
@@ -113,22 +119,50 @@ impl NewRelease {
         })
     }
 
-    /// The template's render context: the attributes plus the built-ins.
+    /// The context the template is checked with when the release is created: the attributes,
+    /// the built-ins, and [`VALIDATION_CONTEXT`] standing in for the deployment's context.
     pub fn render_context(&self) -> Vec<(&str, &str)> {
-        let mut context: Vec<(&str, &str)> = self
-            .attributes
-            .iter()
-            .filter(|(name, _)| {
-                ![BUILTIN_SERVICE, BUILTIN_NAMESPACE, BUILTIN_VERSION].contains(name)
-            })
-            .collect();
-        context.extend([
-            (BUILTIN_SERVICE, self.service.as_str()),
-            (BUILTIN_NAMESPACE, self.namespace.as_str()),
-            (BUILTIN_VERSION, self.version.as_str()),
-        ]);
-        context
+        render_context(
+            &self.attributes,
+            [
+                (BUILTIN_SERVICE, self.service.as_str()),
+                (BUILTIN_NAMESPACE, self.namespace.as_str()),
+                (BUILTIN_VERSION, self.version.as_str()),
+                (BUILTIN_CONTEXT, VALIDATION_CONTEXT),
+            ],
+        )
     }
+}
+
+impl Release {
+    /// The context the template is rendered with when deploying to `context`: the attributes
+    /// plus the built-ins `service`, `namespace`, `version` and `context`.
+    pub fn render_context<'a>(&'a self, context: &'a ContextName) -> Vec<(&'a str, &'a str)> {
+        render_context(
+            &self.attributes,
+            [
+                (BUILTIN_SERVICE, self.service.name.as_str()),
+                (BUILTIN_NAMESPACE, self.service.namespace.as_str()),
+                (BUILTIN_VERSION, self.version.as_str()),
+                (BUILTIN_CONTEXT, context.as_str()),
+            ],
+        )
+    }
+}
+
+/// The attributes plus `builtins`; an attribute named like a built-in (which then has the same
+/// value) appears once.
+fn render_context<'a>(
+    attributes: &'a Attributes,
+    builtins: [(&'static str, &'a str); 4],
+) -> Vec<(&'a str, &'a str)> {
+    let names: [&str; 4] = builtins.map(|(name, _)| name);
+    let mut context: Vec<(&str, &str)> = attributes
+        .iter()
+        .filter(|(name, _)| !names.contains(name))
+        .collect();
+    context.extend(builtins);
+    context
 }
 
 #[cfg(test)]
@@ -156,6 +190,50 @@ mod tests {
     }
 
     #[test]
+    fn context_is_reserved_for_deployments() {
+        assert_eq!(
+            new_release(&[("context", "prod")]).unwrap_err().to_string(),
+            "attribute context is reserved: a deployment sets it to the name of the context it \
+             deploys to"
+        );
+    }
+
+    #[test]
+    fn a_release_renders_with_the_context_deployed_to() {
+        let new = new_release(&[("image", "nginx"), ("version", "42")]).unwrap();
+        let release = Release {
+            id: Uuid::nil(),
+            service: Service {
+                id: Uuid::nil(),
+                name: new.service.clone(),
+                namespace: new.namespace.clone(),
+                created_on: DateTime::UNIX_EPOCH,
+            },
+            version: new.version.clone(),
+            template: TemplateRef {
+                id: Uuid::nil(),
+                checksum: new.template.checksum(),
+            },
+            attributes: new.attributes.clone(),
+            created_on: DateTime::UNIX_EPOCH,
+            created_by: ANONYMOUS.to_owned(),
+        };
+        let context = ContextName::parse("prod-eu").unwrap();
+        let mut rendered = release.render_context(&context);
+        rendered.sort();
+        assert_eq!(
+            rendered,
+            [
+                ("context", "prod-eu"),
+                ("image", "nginx"),
+                ("namespace", "default"),
+                ("service", "hello"),
+                ("version", "42")
+            ]
+        );
+    }
+
+    #[test]
     fn render_context_holds_attributes_and_builtins() {
         let release = new_release(&[("image", "nginx"), ("service", "hello")]).unwrap();
         let mut context = release.render_context();
@@ -163,6 +241,7 @@ mod tests {
         assert_eq!(
             context,
             [
+                ("context", "kubernaut-validation"),
                 ("image", "nginx"),
                 ("namespace", "default"),
                 ("service", "hello"),

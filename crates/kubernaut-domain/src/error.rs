@@ -90,6 +90,19 @@ pub enum ValidationError {
     /// A negative or non-integer page offset.
     #[error("offset must be an integer of 0 or more, got {0:?}")]
     InvalidOffset(String),
+    /// A context name that is empty, too long or holds whitespace or control characters.
+    #[error(
+        "context must be 1 to 253 characters without whitespace or control characters, got {0:?}"
+    )]
+    InvalidContext(String),
+    /// A deployment status that does not exist.
+    #[error("status must be one of pending, applying, rolling_out, succeeded, failed, got {0:?}")]
+    InvalidStatus(String),
+    /// An attribute whose name is reserved for a variable set at deploy time.
+    #[error(
+        "attribute {0} is reserved: a deployment sets it to the name of the context it deploys to"
+    )]
+    ReservedAttribute(&'static str),
 }
 
 /// Shortens `value` for an error message, so that a 64 KiB value does not make a 64 KiB message.

@@ -5,18 +5,28 @@
 //! [`ValidationError`] whose message names the field and the problem.
 
 mod attributes;
+mod deployment;
 mod entities;
 mod error;
 mod names;
 mod page;
+mod rollout;
 mod template;
 
 pub use attributes::{
-    AttributeName, AttributeValue, Attributes, BUILTIN_NAMESPACE, BUILTIN_SERVICE, BUILTIN_VERSION,
-    MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES,
+    AttributeName, AttributeValue, Attributes, BUILTIN_CONTEXT, BUILTIN_NAMESPACE, BUILTIN_SERVICE,
+    BUILTIN_VERSION, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, VALIDATION_CONTEXT,
+};
+pub use deployment::{
+    ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, NewDeployment,
+    ReleaseRef, Stream,
 };
 pub use entities::{ANONYMOUS, NewRelease, Release, ReleaseDetail, Service, TemplateRef};
 pub use error::ValidationError;
 pub use names::{Namespace, ServiceName, Version};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
+pub use rollout::{
+    ContainerWaiting, DaemonSetState, DeploymentState, Rollout, StatefulSetState,
+    daemon_set_rollout, deployment_rollout, stateful_set_rollout, stuck_container,
+};
 pub use template::{Checksum, MAX_TEMPLATE_BYTES, TemplateSource};

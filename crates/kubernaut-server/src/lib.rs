@@ -3,7 +3,9 @@
 
 mod settings;
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::middleware::Logger;
@@ -11,9 +13,14 @@ use actix_web::{App, HttpServer};
 use anyhow::Context;
 use clap::Parser;
 use kubernaut_api::AppState;
+use kubernaut_api::deploy::{Worker, WorkerOptions};
+use kubernaut_cluster::Contexts;
 use kubernaut_store::{Store, StoreOptions};
+use tokio::sync::Notify;
 
-pub use settings::{Cli, DatabaseSettings, ServerSettings, Settings};
+pub use settings::{
+    Cli, ClusterSettings, DatabaseSettings, ServerSettings, Settings, WorkerSettings,
+};
 
 /// Runs the server until SIGINT or SIGTERM; start-up failures print one line and exit 1.
 pub fn main() -> ExitCode {
@@ -38,14 +45,46 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         },
     )?;
     log::info!("using database {:?}", store.backend());
+    let kubeconfig = Some(settings.cluster.kubeconfig.as_str())
+        .filter(|path| !path.is_empty())
+        .map(Path::new);
+    let contexts = Arc::new(Contexts::load(kubeconfig, settings.cluster.sandbox)?);
+    let names: Vec<String> = contexts.list().into_iter().map(|c| c.name).collect();
+    log::info!(
+        "contexts: {}",
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    );
+    let wake = Arc::new(Notify::new());
     let state = AppState {
-        store,
+        store: store.clone(),
         body_limit: settings.server.body_limit,
+        contexts: contexts.clone(),
+        allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
+        wake: wake.clone(),
     };
-    actix_web::rt::System::new().block_on(serve(state, &settings.server.listen))
+    let worker = Worker::new(store, contexts, worker_options(&settings), wake);
+    actix_web::rt::System::new().block_on(serve(state, worker, &settings.server.listen))
 }
 
-async fn serve(state: AppState, listen: &str) -> anyhow::Result<()> {
+fn worker_options(settings: &Settings) -> WorkerOptions {
+    let worker = &settings.worker;
+    WorkerOptions {
+        poll_interval: Duration::from_millis(worker.poll_interval_ms),
+        lease: Duration::from_secs(worker.lease_secs.max(1)),
+        rollout_timeout: Duration::from_secs(worker.rollout_timeout_secs),
+        rollout_poll: Duration::from_millis(worker.rollout_poll_ms),
+        max_parallel: worker.max_parallel.max(1),
+        allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
+    }
+}
+
+/// Serves HTTP and runs the deployment worker until SIGINT or SIGTERM; then stops taking
+/// requests, finishes those in flight, and stops the worker (which lets its claims lapse).
+async fn serve(state: AppState, worker: Worker, listen: &str) -> anyhow::Result<()> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
@@ -56,5 +95,15 @@ async fn serve(state: AppState, listen: &str) -> anyhow::Result<()> {
     for address in server.addrs() {
         log::info!("listening on http://{address}");
     }
-    server.run().await.context("the HTTP server failed")
+    let stop = Arc::new(Notify::new());
+    let worker = {
+        let stop = stop.clone();
+        actix_web::rt::spawn(worker.run(async move { stop.notified().await }))
+    };
+    let served = server.run().await.context("the HTTP server failed");
+    stop.notify_one();
+    if let Err(error) = worker.await {
+        log::error!("the deployment worker failed: {error}");
+    }
+    served
 }

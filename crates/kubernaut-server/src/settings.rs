@@ -21,6 +21,13 @@ pub struct Cli {
     /// A TOML configuration file (same keys as config/default.toml)
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// The kubeconfig whose contexts can be deployed to [default: $KUBECONFIG, then
+    /// ~/.kube/config; none is fine]
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Enable the built-in in-memory `sandbox` context
+    #[arg(long)]
+    pub sandbox: bool,
 }
 
 /// The effective configuration.
@@ -31,6 +38,38 @@ pub struct Settings {
     pub server: ServerSettings,
     /// Database settings.
     pub database: DatabaseSettings,
+    /// Deployment targets.
+    pub cluster: ClusterSettings,
+    /// The deployment worker.
+    pub worker: WorkerSettings,
+}
+
+/// `[cluster]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The kubeconfig path; empty for $KUBECONFIG, then ~/.kube/config.
+    pub kubeconfig: String,
+    /// Whether the built-in `sandbox` context is enabled.
+    pub sandbox: bool,
+    /// Whether manifests may hold cluster-scoped kinds (ClusterRole, Namespace, ...).
+    pub allow_cluster_scoped: bool,
+}
+
+/// `[worker]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Seconds workloads may take to roll out before the deployment fails.
+    pub rollout_timeout_secs: u64,
+    /// Milliseconds between two reads of a rollout's status.
+    pub rollout_poll_ms: u64,
+    /// Milliseconds between two looks for pending deployments.
+    pub poll_interval_ms: u64,
+    /// Seconds a claim on a running deployment holds unless renewed.
+    pub lease_secs: u64,
+    /// The most deployments one server runs at once.
+    pub max_parallel: usize,
 }
 
 /// `[server]`
@@ -74,6 +113,14 @@ impl Settings {
             .set_default("database.url", "sqlite://kubernaut.db")?
             .set_default("database.max_connections", 10)?
             .set_default("database.acquire_timeout_secs", 5)?
+            .set_default("cluster.kubeconfig", "")?
+            .set_default("cluster.sandbox", false)?
+            .set_default("cluster.allow_cluster_scoped", false)?
+            .set_default("worker.rollout_timeout_secs", 300)?
+            .set_default("worker.rollout_poll_ms", 2000)?
+            .set_default("worker.poll_interval_ms", 1000)?
+            .set_default("worker.lease_secs", 30)?
+            .set_default("worker.max_parallel", 8)?
             .add_source(File::from(Path::new(DEFAULT_FILE)).required(false));
         if let Some(path) = &cli.config {
             if !path.is_file() {
@@ -96,6 +143,13 @@ impl Settings {
         }
         if let Some(url) = &cli.database_url {
             builder = builder.set_override("database.url", url.as_str())?;
+        }
+        if let Some(path) = &cli.kubeconfig {
+            builder =
+                builder.set_override("cluster.kubeconfig", path.to_string_lossy().as_ref())?;
+        }
+        if cli.sandbox {
+            builder = builder.set_override("cluster.sandbox", true)?;
         }
         let settings = builder
             .build()
@@ -126,6 +180,21 @@ mod tests {
         assert_eq!(settings.server.listen, "127.0.0.1:8080");
         assert_eq!(settings.database.url, "sqlite://kubernaut.db");
         assert_eq!(settings.server.body_limit, 2 * 1024 * 1024);
+        assert_eq!(settings.cluster.kubeconfig, "");
+        assert!(!settings.cluster.sandbox && !settings.cluster.allow_cluster_scoped);
+        assert_eq!(settings.worker.rollout_timeout_secs, 300);
+    }
+
+    #[test]
+    fn cluster_flags_and_environment() {
+        let settings = Settings::load(
+            &cli(&["--sandbox", "--kubeconfig", "/etc/k.yaml"]),
+            env(&[("KUBERNAUT__WORKER__ROLLOUT_TIMEOUT_SECS", "60")]),
+        )
+        .unwrap();
+        assert!(settings.cluster.sandbox);
+        assert_eq!(settings.cluster.kubeconfig, "/etc/k.yaml");
+        assert_eq!(settings.worker.rollout_timeout_secs, 60);
     }
 
     #[test]

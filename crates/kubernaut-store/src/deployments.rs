@@ -10,9 +10,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::connection::DbConnection;
-use crate::models::{
-    DeploymentRow, LogRow, NewDeploymentRow, ServiceRow, corrupt, now, utc, uuid,
-};
+use crate::models::{DeploymentRow, LogRow, NewDeploymentRow, ServiceRow, corrupt, now, utc, uuid};
 use crate::schema::{deployment_log, deployments, releases, services};
 use crate::services::matching_services;
 

@@ -6,7 +6,9 @@ use kubernaut_domain::{Namespace, Service, ServiceName, ValidationError};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::schema::{deployment_log, deployments, release_attributes, releases, services, templates};
+use crate::schema::{
+    deployment_log, deployments, release_attributes, releases, services, templates,
+};
 
 /// Now, truncated to the microseconds both backends keep, so that what is written reads back
 /// the same.

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::connection::DbConnection;
 use crate::models::{ServiceRow, now};
-use crate::{deployments, releases};
 use crate::schema::services;
+use crate::{deployments, releases};
 
 /// Exact-match filters of the service list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use kubernaut_domain::{
 use uuid::Uuid;
 
 use crate::connection::{ConnectionManager, DbConnection};
+use crate::queue::{Claim, Progress};
 use crate::services::{ServiceDetail, ServiceFilter};
 use crate::url::{Backend, DatabaseUrl};
-use crate::queue::{Claim, Progress};
 use crate::{
     DeploymentFilter, ReleaseFilter, StoreError, deployments, migrations, queue, releases, services,
 };

@@ -93,14 +93,16 @@ fn create_get_list_and_delete(db: &TestDatabase) {
     let ids: Vec<Uuid> = all.items.iter().map(|d| d.id).collect();
     assert_eq!(ids, [third, second, first], "newest first");
 
-    let count = |filter: DeploymentFilter| {
-        store
-            .deployments(&filter, Page::default())
-            .unwrap()
-            .count
-    };
+    let count =
+        |filter: DeploymentFilter| store.deployments(&filter, Page::default()).unwrap().count;
     let hello = Some(ServiceName::parse("hello").unwrap());
-    assert_eq!(count(DeploymentFilter { service: hello.clone(), ..Default::default() }), 2);
+    assert_eq!(
+        count(DeploymentFilter {
+            service: hello.clone(),
+            ..Default::default()
+        }),
+        2
+    );
     assert_eq!(
         count(DeploymentFilter {
             service: hello,
@@ -116,7 +118,13 @@ fn create_get_list_and_delete(db: &TestDatabase) {
         }),
         1
     );
-    assert_eq!(count(DeploymentFilter { release: Some(v1), ..Default::default() }), 1);
+    assert_eq!(
+        count(DeploymentFilter {
+            release: Some(v1),
+            ..Default::default()
+        }),
+        1
+    );
     assert_eq!(
         count(DeploymentFilter {
             status: Some(DeploymentStatus::Failed),
@@ -142,7 +150,10 @@ fn create_get_list_and_delete(db: &TestDatabase) {
     assert_eq!(latest, [("prod".to_owned(), second)]);
 
     assert!(store.delete_deployment(second, "alice").unwrap());
-    assert!(store.delete_deployment(second, "alice").unwrap(), "retry is safe");
+    assert!(
+        store.delete_deployment(second, "alice").unwrap(),
+        "retry is safe"
+    );
     assert!(store.deployment(second).unwrap().is_none());
     assert!(!store.delete_deployment(Uuid::now_v7(), "alice").unwrap());
     let service = store.service(service_id).unwrap().unwrap();
@@ -180,8 +191,14 @@ fn one_deployment_per_service_and_context_runs_at_a_time_in_order(db: &TestDatab
 
     assert_eq!(claimed_ids(&store, "w1", LEASE), [a1, b1]);
     assert_eq!(status(&store, a1), DeploymentStatus::Applying);
-    assert!(claimed_ids(&store, "w2", LEASE).is_empty(), "a2 waits for a1");
-    assert!(!finish(&store, a1, "w2"), "only the holder records progress");
+    assert!(
+        claimed_ids(&store, "w2", LEASE).is_empty(),
+        "a2 waits for a1"
+    );
+    assert!(
+        !finish(&store, a1, "w2"),
+        "only the holder records progress"
+    );
     assert!(finish(&store, a1, "w1"));
     assert_eq!(claimed_ids(&store, "w2", LEASE), [a2]);
     assert!(claimed_ids(&store, "w1", LEASE).is_empty());
@@ -191,7 +208,10 @@ fn one_deployment_per_service_and_context_runs_at_a_time_in_order(db: &TestDatab
     assert!(done.deployment.started_on.is_some() && done.deployment.finished_on.is_some());
     let lines: Vec<&str> = done.log.iter().map(|l| l.content.as_str()).collect();
     assert_eq!(lines, ["rendered", "started by worker w1", "done"]);
-    assert!(!finish(&store, a1, "w1"), "a finished deployment takes no more progress");
+    assert!(
+        !finish(&store, a1, "w1"),
+        "a finished deployment takes no more progress"
+    );
 }
 
 fn a_lapsed_claim_is_resumed_and_at_last_failed(db: &TestDatabase) {

@@ -286,7 +286,10 @@ mod tests {
         let moved = Manifest::parse(format!("{yaml}  namespace: kube-system\n"), "default");
         assert!(moved.unwrap_err().to_string().contains("kube-system"));
         let broken = Manifest::parse("a: [".to_owned(), "default");
-        assert!(matches!(broken, Err(TemplateError::YamlSyntax { document: 1, .. })));
+        assert!(matches!(
+            broken,
+            Err(TemplateError::YamlSyntax { document: 1, .. })
+        ));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Thin actix-web handlers: parse, call the store on the blocking pool, shape the response.
 
+pub(crate) mod contexts;
+pub(crate) mod deployments;
 pub(crate) mod health;
 pub(crate) mod releases;
 pub(crate) mod services;

@@ -1,0 +1,184 @@
+//! The deployment worker: claims deployments from the store and runs them, renewing its claims
+//! while they run. Several workers (server replicas) can share one database.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kubernaut_cluster::Contexts;
+use kubernaut_domain::{DeploymentStatus, Stream};
+use kubernaut_store::{Claim, Progress, Store};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use crate::deploy::run::{Recorder, Stop, run};
+
+/// How a worker runs deployments.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How often the store is asked for deployments when nothing wakes the worker.
+    pub poll_interval: Duration,
+    /// How long a claim holds unless renewed; a deployment whose worker died is resumed once
+    /// its claim lapsed.
+    pub lease: Duration,
+    /// How long workloads may take to roll out before the deployment fails.
+    pub rollout_timeout: Duration,
+    /// How often a rollout's status is read.
+    pub rollout_poll: Duration,
+    /// The most deployments run at once.
+    pub max_parallel: usize,
+    /// Whether cluster-scoped kinds may be applied.
+    pub allow_cluster_scoped: bool,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            lease: Duration::from_secs(30),
+            rollout_timeout: Duration::from_secs(300),
+            rollout_poll: Duration::from_secs(2),
+            max_parallel: 8,
+            allow_cluster_scoped: false,
+        }
+    }
+}
+
+/// Claims deployments from the store and runs them.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    id: String,
+    store: Store,
+    contexts: Arc<Contexts>,
+    options: WorkerOptions,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    /// A worker with a fresh id; `wake` lets the API start a new deployment without waiting for
+    /// the next poll.
+    pub fn new(
+        store: Store,
+        contexts: Arc<Contexts>,
+        options: WorkerOptions,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let suffix = Uuid::new_v4().simple().to_string();
+        Self {
+            id: format!("{}-{}", std::process::id(), &suffix[..8]),
+            store,
+            contexts,
+            options,
+            wake,
+        }
+    }
+
+    /// The id the worker claims deployments under.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs deployments until `shutdown` completes; then stops the running ones and lets their
+    /// claims lapse at once, so that the next worker resumes them.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        log::info!("deployment worker {} started", self.id);
+        let mut running = JoinSet::new();
+        let mut renew = tokio::time::interval(self.options.lease / 3);
+        tokio::pin!(shutdown);
+        loop {
+            let free = self.options.max_parallel.saturating_sub(running.len());
+            if free > 0 {
+                for claim in self.claim(free).await {
+                    running.spawn(self.clone().execute(claim));
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.options.poll_interval) => {}
+                _ = renew.tick() => self.renew().await,
+                Some(_) = running.join_next() => {}
+            }
+        }
+        running.shutdown().await;
+        let store = self.store.clone();
+        let id = self.id.clone();
+        match tokio::task::spawn_blocking(move || store.release_claims(&id)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(released)) => log::info!("released {released} unfinished deployment(s)"),
+            Ok(Err(error)) => log::warn!("cannot release claims: {error}"),
+            Err(error) => log::warn!("cannot release claims: {error}"),
+        }
+        log::info!("deployment worker {} stopped", self.id);
+    }
+
+    async fn claim(&self, max: usize) -> Vec<Claim> {
+        let store = self.store.clone();
+        let (id, lease) = (self.id.clone(), self.options.lease);
+        match tokio::task::spawn_blocking(move || store.claim_deployments(&id, lease, max)).await {
+            Ok(Ok(claims)) => claims,
+            Ok(Err(error)) => {
+                log::warn!("cannot claim deployments: {error}");
+                Vec::new()
+            }
+            Err(error) => {
+                log::error!("claiming deployments panicked: {error}");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn renew(&self) {
+        let store = self.store.clone();
+        let (id, lease) = (self.id.clone(), self.options.lease);
+        if let Ok(Err(error)) =
+            tokio::task::spawn_blocking(move || store.renew_claims(&id, lease)).await
+        {
+            log::warn!("cannot renew claims: {error}");
+        }
+    }
+
+    /// Runs one claimed deployment to its end and records how it ended.
+    async fn execute(self, claim: Claim) {
+        let id = claim.id;
+        log::info!("deployment {id}: starting (attempt {})", claim.attempt);
+        let context = claim.context.clone();
+        let recorder = Recorder {
+            store: self.store.clone(),
+            worker: self.id.clone(),
+            claim,
+            lease: self.options.lease,
+        };
+        let outcome = match self.contexts.cluster(context.as_str()).await {
+            Ok(Some(cluster)) => run(&recorder, cluster, &self.options).await,
+            Ok(None) => Err(Stop::Failed(format!(
+                "context {context} is not configured on this kubernaut-server"
+            ))),
+            Err(error) => Err(Stop::Failed(error.to_string())),
+        };
+        let end = match outcome {
+            Ok(summary) => Progress {
+                status: Some(DeploymentStatus::Succeeded),
+                error: None,
+                lines: vec![(Stream::Stdout, summary)],
+            },
+            Err(Stop::Failed(error)) => Progress {
+                status: Some(DeploymentStatus::Failed),
+                lines: vec![(Stream::Stderr, error.clone())],
+                error: Some(error),
+            },
+            Err(Stop::Abandoned(reason)) => {
+                log::warn!("deployment {id}: abandoned: {reason}");
+                return;
+            }
+        };
+        let status = end.status;
+        match recorder.record(end).await {
+            Ok(()) => log::info!("deployment {id}: {}", status.map_or("", |s| s.as_str())),
+            Err(Stop::Abandoned(reason) | Stop::Failed(reason)) => {
+                log::warn!("deployment {id}: cannot record its end: {reason}");
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use kubernaut_domain::Paged;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::query::ListQuery;
+use crate::wire::{ContextBody, PageBody};
+
+/// `GET /api/contexts`: the contexts deployments can target, sorted by name, paginated like
+/// every list (a server has a handful, kept in memory).
+pub(crate) async fn list(
+    state: Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = ListQuery::parse(req.query_string(), &[])?;
+    let contexts = state.contexts.list();
+    let count = contexts.len() as u64;
+    let items = contexts
+        .into_iter()
+        .skip(usize::try_from(query.page.offset()).unwrap_or(usize::MAX))
+        .take(query.page.limit() as usize)
+        .collect();
+    let page = Paged {
+        items,
+        count,
+        limit: query.page.limit(),
+        offset: query.page.offset(),
+    };
+    Ok(HttpResponse::Ok().json(PageBody::from_paged(page, ContextBody::from)))
+}

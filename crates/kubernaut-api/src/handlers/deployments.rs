@@ -1,0 +1,259 @@
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::web::{self, Data, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+use kubernaut_domain::{
+    ANONYMOUS, ContextName, DeploymentStatus, Namespace, NewDeployment, ReleaseDetail, ServiceName,
+    Version,
+};
+use kubernaut_store::{DeploymentFilter, Store};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::body;
+use crate::deploy;
+use crate::error::ApiError;
+use crate::handlers::{not_found, parse_id};
+use crate::query::ListQuery;
+use crate::wire::{CreateDeployment, DeploymentBody, PageBody};
+
+/// The longest `?wait=` accepted, in seconds.
+const MAX_WAIT_SECS: u64 = 900;
+/// How often a waiting request reads the deployment again.
+const WAIT_POLL: Duration = Duration::from_millis(200);
+
+/// `POST /api/deployments`: renders the release for the context, stores the deployment as
+/// pending (202), and with `?wait=N` answers 200 once it ended or N seconds passed.
+pub(crate) async fn create(
+    state: Data<AppState>,
+    req: HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let wait = parse_wait(req.query_string())?;
+    let request: CreateDeployment = body::json(&req, payload, state.body_limit).await?;
+    let context = ContextName::parse(
+        request
+            .context
+            .as_deref()
+            .ok_or(kubernaut_domain::ValidationError::Missing { field: "context" })?,
+    )?;
+    if !state.contexts.contains(context.as_str()) {
+        let known: Vec<String> = state.contexts.list().into_iter().map(|c| c.name).collect();
+        return Err(ApiError::BadRequest(format!(
+            "context {context} is not configured on this server; known contexts: {}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    let lookup = ReleaseLookup::parse(request)?;
+    let store = state.store.clone();
+    let allow_cluster_scoped = state.allow_cluster_scoped;
+    let detail = web::block(move || {
+        let release = lookup.find(&store)?;
+        let manifest = deploy::render(&release, &context, allow_cluster_scoped)?;
+        let new = NewDeployment {
+            release_id: release.release.id,
+            context,
+            manifest: manifest.yaml,
+            created_by: ANONYMOUS.to_owned(),
+        };
+        let first_line = format!(
+            "rendered release {} of {} for context {}: {} object(s)",
+            release.release.version,
+            release.release.service.name,
+            new.context,
+            manifest.documents.len()
+        );
+        Ok::<_, ApiError>(store.create_deployment(&new, &first_line)?)
+    })
+    .await??;
+    state.wake.notify_one();
+    let id = detail.deployment.id;
+    let location = format!("/api/deployments/{id}");
+    match wait {
+        None => Ok(HttpResponse::Accepted()
+            .insert_header((header::LOCATION, location))
+            .json(DeploymentBody::detail(detail))),
+        Some(wait) => {
+            let current = wait_for_end(&state.store, id, wait)
+                .await?
+                .unwrap_or(detail);
+            Ok(HttpResponse::Ok()
+                .insert_header((header::LOCATION, location))
+                .json(DeploymentBody::detail(current)))
+        }
+    }
+}
+
+/// How the request names the release.
+enum ReleaseLookup {
+    Id(Uuid),
+    Version(ServiceName, Namespace, Version),
+}
+
+impl ReleaseLookup {
+    fn parse(request: CreateDeployment) -> Result<Self, ApiError> {
+        let by_version = request.service.is_some() || request.version.is_some();
+        match (request.release, by_version) {
+            (Some(_), true) => Err(ApiError::BadRequest(
+                "give either release or service and version, not both".to_owned(),
+            )),
+            (Some(id), false) => Uuid::parse_str(&id).map(ReleaseLookup::Id).map_err(|_| {
+                ApiError::BadRequest(format!("release must be a release id (a UUID), got {id:?}"))
+            }),
+            (None, _) => {
+                let service = request.service.ok_or(ApiError::BadRequest(
+                    "release is required, or service and version".to_owned(),
+                ))?;
+                let version = request
+                    .version
+                    .ok_or(kubernaut_domain::ValidationError::Missing { field: "version" })?;
+                let namespace = match request.namespace {
+                    Some(namespace) => Namespace::parse(&namespace)?,
+                    None => Namespace::default(),
+                };
+                Ok(ReleaseLookup::Version(
+                    ServiceName::parse(&service)?,
+                    namespace,
+                    Version::parse(&version)?,
+                ))
+            }
+        }
+    }
+
+    fn find(&self, store: &Store) -> Result<ReleaseDetail, ApiError> {
+        match self {
+            ReleaseLookup::Id(id) => store
+                .release(*id)?
+                .ok_or_else(|| not_found("release", &id.to_string())),
+            ReleaseLookup::Version(service, namespace, version) => store
+                .release_by_version(service, namespace, version)?
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "release {version} of service {service} in namespace {namespace} does \
+                         not exist"
+                    ))
+                }),
+        }
+    }
+}
+
+/// `?wait=<seconds>`, the only query parameter `POST /api/deployments` takes.
+fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {e}")))?;
+    let mut wait = None;
+    for (name, value) in pairs {
+        if name != "wait" {
+            return Err(ApiError::BadRequest(format!(
+                "unknown query parameter {name:?}; POST /api/deployments accepts wait"
+            )));
+        }
+        if wait.is_some() {
+            return Err(ApiError::BadRequest(
+                "query parameter wait is given more than once".to_owned(),
+            ));
+        }
+        let seconds = value
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s <= MAX_WAIT_SECS)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "wait must be an integer number of seconds from 0 to {MAX_WAIT_SECS}, got \
+                     {value:?}"
+                ))
+            })?;
+        wait = Some(Duration::from_secs(seconds));
+    }
+    Ok(wait)
+}
+
+/// Reads the deployment until it ended or `wait` passed; its last state.
+async fn wait_for_end(
+    store: &Store,
+    id: Uuid,
+    wait: Duration,
+) -> Result<Option<kubernaut_domain::DeploymentDetail>, ApiError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let reader = store.clone();
+        let current = web::block(move || reader.deployment(id)).await??;
+        let ended = current
+            .as_ref()
+            .is_none_or(|d| d.deployment.status.is_terminal());
+        if ended || Instant::now() >= deadline {
+            return Ok(current);
+        }
+        tokio::time::sleep(WAIT_POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+    }
+}
+
+/// `GET /api/deployments`: newest first, filtered by service, namespace, version, context,
+/// status and release.
+pub(crate) async fn list(
+    state: Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let query = ListQuery::parse(
+        req.query_string(),
+        &[
+            "service",
+            "namespace",
+            "version",
+            "context",
+            "status",
+            "release",
+        ],
+    )?;
+    let filter = DeploymentFilter {
+        service: query.filter("service", ServiceName::parse)?,
+        namespace: query.filter("namespace", Namespace::parse)?,
+        version: query.filter("version", Version::parse)?,
+        context: query.filter("context", ContextName::parse)?,
+        status: query.filter("status", DeploymentStatus::parse)?,
+        release: query.filter("release", |raw| {
+            Uuid::parse_str(raw).map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "release must be a release id (a UUID), got {raw:?}"
+                ))
+            })
+        })?,
+    };
+    let store = state.store.clone();
+    let page = web::block(move || store.deployments(&filter, query.page)).await??;
+    Ok(HttpResponse::Ok().json(PageBody::from_paged(page, DeploymentBody::summary)))
+}
+
+/// `GET /api/deployments/{id}`: the deployment with its manifest and log.
+pub(crate) async fn get(
+    state: Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let deployment_id = parse_id("deployment", &id)?;
+    let store = state.store.clone();
+    match web::block(move || store.deployment(deployment_id)).await?? {
+        Some(detail) => Ok(HttpResponse::Ok().json(DeploymentBody::detail(detail))),
+        None => Err(not_found("deployment", &id)),
+    }
+}
+
+/// `DELETE /api/deployments/{id}`: hides the record (nothing is removed from the cluster); 204
+/// also when already deleted.
+pub(crate) async fn delete(
+    state: Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let deployment_id = parse_id("deployment", &id)?;
+    let store = state.store.clone();
+    if web::block(move || store.delete_deployment(deployment_id, ANONYMOUS)).await?? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(not_found("deployment", &id))
+    }
+}

@@ -1,0 +1,486 @@
+//! The deployment endpoints and the worker, end to end on the in-memory sandbox cluster: every
+//! status code of API.md's deployment endpoints, and release -> deploy -> succeeded -> rollback.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::test;
+use common::{app, message, send};
+use kubernaut_api::AppState;
+use kubernaut_api::deploy::{Worker, WorkerOptions};
+use kubernaut_cluster::{ContextKind, Contexts, Sandbox};
+use kubernaut_store::testing::TestDatabase;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+const TEMPLATE: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{service}}-config
+data:
+  context: \"{{context}}\"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{service}}
+  annotations:
+    {{#rollout}}kubernaut.io/sandbox-rollout: \"{{rollout}}\"{{/rollout}}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: app
+          image: \"{{image}}\"
+";
+
+/// A sandbox-backed app and the sandbox, with a worker running in the background.
+struct Harness {
+    state: AppState,
+    sandbox: Arc<Sandbox>,
+    stop: Arc<Notify>,
+}
+
+impl Harness {
+    fn new(db: &TestDatabase, rollout_timeout: Duration) -> Self {
+        let sandbox = Arc::new(Sandbox::default());
+        let contexts = Arc::new(Contexts::from_clusters(vec![(
+            "sandbox".to_owned(),
+            ContextKind::Sandbox,
+            sandbox.clone(),
+        )]));
+        let state = AppState {
+            contexts: contexts.clone(),
+            ..common::state(db.open())
+        };
+        let options = WorkerOptions {
+            poll_interval: Duration::from_millis(50),
+            rollout_poll: Duration::from_millis(50),
+            rollout_timeout,
+            ..WorkerOptions::default()
+        };
+        let worker = Worker::new(state.store.clone(), contexts, options, state.wake.clone());
+        let stop = Arc::new(Notify::new());
+        let stopped = stop.clone();
+        actix_web::rt::spawn(worker.run(async move { stopped.notified().await }));
+        Self {
+            state,
+            sandbox,
+            stop,
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+    }
+}
+
+fn release(version: &str, image: &str, extra: &[(&str, &str)]) -> Value {
+    let mut attributes = json!({"image": image});
+    for (name, value) in extra {
+        attributes[*name] = json!(value);
+    }
+    json!({"service": "hello", "version": version, "template": TEMPLATE, "attributes": attributes})
+}
+
+fn post(uri: &str, body: &Value) -> test::TestRequest {
+    test::TestRequest::post().uri(uri).set_json(body)
+}
+
+fn log_lines(deployment: &Value) -> Vec<String> {
+    deployment["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn release_deploy_succeed_and_roll_back() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(5));
+    let app = app(harness.state.clone()).await;
+
+    let (_, _, first) = send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
+    let (_, _, second) = send(&app, post("/api/releases", &release("2", "hello:2", &[]))).await;
+
+    // Without wait: 202 with the stored manifest, pending.
+    let (status, headers, pending) = send(
+        &app,
+        post(
+            "/api/deployments",
+            &json!({"release": second["id"], "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
+    let id = pending["id"].as_str().unwrap();
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap(),
+        format!("/api/deployments/{id}").as_str()
+    );
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["context"], "sandbox");
+    assert_eq!(pending["namespace"], "default");
+    assert_eq!(pending["release"]["version"], "2");
+    assert_eq!(pending["release"]["service"]["name"], "hello");
+    assert!(pending["error"].is_null());
+    let manifest = pending["manifest"].as_str().unwrap();
+    assert!(manifest.contains("image: \"hello:2\""), "{manifest}");
+    assert!(manifest.contains("context: \"sandbox\""), "{manifest}");
+    assert_eq!(
+        log_lines(&pending),
+        ["rendered release 2 of hello for context sandbox: 2 object(s)"]
+    );
+
+    // The worker runs it: wait for its end through ?wait.
+    let (status, _, done) = send(
+        &app,
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "version": "2", "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(done["startedOn"].is_string() && done["finishedOn"].is_string());
+    let lines = log_lines(&done);
+    // The same release again: the sandbox holds these objects already.
+    assert!(
+        lines.contains(&"configmap/hello-config unchanged".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"deployment.apps/hello unchanged".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"deployment.apps/hello rolled out".to_owned()),
+        "{lines:?}"
+    );
+    let applied = harness
+        .sandbox
+        .object("default", "Deployment", "hello")
+        .unwrap();
+    assert_eq!(
+        applied["spec"]["template"]["spec"]["containers"][0]["image"],
+        "hello:2"
+    );
+
+    // The first deployment ran before it, in creation order.
+    let (_, _, first_done) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/deployments/{id}")),
+    )
+    .await;
+    assert_eq!(first_done["status"], "succeeded", "{first_done}");
+    assert!(
+        log_lines(&first_done).contains(&"deployment.apps/hello created".to_owned()),
+        "{first_done}"
+    );
+
+    // Rolling back is deploying the older release.
+    let (status, _, rollback) = send(
+        &app,
+        post(
+            "/api/deployments?wait=10",
+            &json!({"release": first["id"], "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rollback["status"], "succeeded", "{rollback}");
+    let applied = harness
+        .sandbox
+        .object("default", "Deployment", "hello")
+        .unwrap();
+    assert_eq!(
+        applied["spec"]["template"]["spec"]["containers"][0]["image"],
+        "hello:1"
+    );
+
+    // The service shows what runs where.
+    let service_id = first["service"]["id"].as_str().unwrap();
+    let (_, _, service) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/services/{service_id}")),
+    )
+    .await;
+    let latest = &service["latestDeployments"]["sandbox"];
+    assert_eq!(latest["id"], rollback["id"], "{service}");
+    assert_eq!(latest["release"]["version"], "1");
+    assert!(latest.get("manifest").is_none());
+
+    // Lists: newest first, filtered, without manifest and log.
+    let (_, _, all) = send(&app, test::TestRequest::get().uri("/api/deployments")).await;
+    assert_eq!(all["count"], 3);
+    assert_eq!(all["items"][0]["id"], rollback["id"]);
+    assert!(all["items"][0].get("log").is_none());
+    for (query, count) in [
+        ("version=2", 2),
+        ("version=1&status=succeeded", 1),
+        ("context=sandbox&service=hello&namespace=default", 3),
+        ("status=failed", 0),
+        ("service=other", 0),
+    ] {
+        let (status, _, page) = send(
+            &app,
+            test::TestRequest::get().uri(&format!("/api/deployments?{query}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert_eq!(page["count"], count, "{query}: {page}");
+    }
+    let release_filter = format!("/api/deployments?release={}", first["id"].as_str().unwrap());
+    let (_, _, page) = send(&app, test::TestRequest::get().uri(&release_filter)).await;
+    assert_eq!(page["count"], 1);
+}
+
+#[actix_web::test]
+async fn a_failed_rollout_is_explained_and_a_stuck_one_times_out() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_millis(500));
+    let app = app(harness.state.clone()).await;
+
+    send(
+        &app,
+        post(
+            "/api/releases",
+            &release("1", "hello:1", &[("rollout", "failed")]),
+        ),
+    )
+    .await;
+    let (_, _, failed) = send(
+        &app,
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "version": "1", "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("deployment.apps/hello failed to roll out: "),
+        "{error}"
+    );
+    let last = failed["log"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["stream"], "stderr");
+    assert_eq!(last["content"], error);
+
+    send(
+        &app,
+        post(
+            "/api/releases",
+            &release("2", "hello:2", &[("rollout", "progressing")]),
+        ),
+    )
+    .await;
+    let (_, _, stuck) = send(
+        &app,
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "version": "2", "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(stuck["status"], "failed", "{stuck}");
+    assert!(
+        stuck["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("deployment.apps/hello did not roll out within 500ms"),
+        "{stuck}"
+    );
+}
+
+#[actix_web::test]
+async fn bad_deployment_requests_get_a_4xx_naming_the_problem() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(5));
+    let app = app(harness.state.clone()).await;
+    let (_, _, created) = send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
+    let release_id = created["id"].as_str().unwrap().to_owned();
+
+    let cases = [
+        (json!({"release": release_id}), 400, "context is required"),
+        (
+            json!({"release": release_id, "context": "prod"}),
+            400,
+            "context prod is not configured on this server; known contexts: sandbox",
+        ),
+        (
+            json!({"release": release_id, "service": "hello", "version": "1", "context": "sandbox"}),
+            400,
+            "give either release or service and version, not both",
+        ),
+        (
+            json!({"context": "sandbox"}),
+            400,
+            "release is required, or service and version",
+        ),
+        (
+            json!({"service": "hello", "context": "sandbox"}),
+            400,
+            "version is required",
+        ),
+        (
+            json!({"release": "nope", "context": "sandbox"}),
+            400,
+            "release must be a release id (a UUID), got \"nope\"",
+        ),
+        (
+            json!({"release": "018f0000-0000-7000-8000-000000000000", "context": "sandbox"}),
+            404,
+            "release 018f0000-0000-7000-8000-000000000000 does not exist",
+        ),
+        (
+            json!({"service": "hello", "version": "9", "context": "sandbox"}),
+            404,
+            "release 9 of service hello in namespace default does not exist",
+        ),
+        (
+            json!({"release": release_id, "context": "sandbox", "cluster": "x"}),
+            400,
+            "unknown field `cluster`",
+        ),
+    ];
+    for (body, status, expected) in cases {
+        let (got, _, response) = send(&app, post("/api/deployments", &body)).await;
+        assert_eq!(got.as_u16(), status, "{body} -> {response}");
+        assert!(
+            message(&response).contains(expected),
+            "{body}: {response} lacks {expected:?}"
+        );
+    }
+
+    for wait in ["-1", "901", "soon"] {
+        let (status, _, response) = send(
+            &app,
+            post(
+                &format!("/api/deployments?wait={wait}"),
+                &json!({"release": release_id, "context": "sandbox"}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{wait}");
+        assert!(message(&response).starts_with("wait must be an integer"));
+    }
+    let req = test::TestRequest::post()
+        .uri("/api/deployments")
+        .insert_header((header::CONTENT_TYPE, "text/plain"))
+        .set_payload("release=x");
+    let (status, _, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // A cluster-scoped kind is refused when the deployment is created.
+    let rbac = json!({
+        "service": "rbac", "version": "1",
+        "template": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {{service}}\n",
+    });
+    let (status, _, _) = send(&app, post("/api/releases", &rbac)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _, response) = send(
+        &app,
+        post(
+            "/api/deployments",
+            &json!({"service": "rbac", "version": "1", "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        message(&response).contains("(ClusterRole/rbac) is of a cluster-scoped kind"),
+        "{response}"
+    );
+
+    // A deleted release cannot be deployed.
+    send(
+        &app,
+        test::TestRequest::delete().uri(&format!("/api/releases/{release_id}")),
+    )
+    .await;
+    let (status, _, _) = send(
+        &app,
+        post(
+            "/api/deployments",
+            &json!({"release": release_id, "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Nothing was stored by any of them.
+    let (_, _, list) = send(&app, test::TestRequest::get().uri("/api/deployments")).await;
+    assert_eq!(list["count"], 0, "{list}");
+
+    for query in ["status=done", "release=nope", "limit=0", "colour=red"] {
+        let (status, _, _) = send(
+            &app,
+            test::TestRequest::get().uri(&format!("/api/deployments?{query}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn deployments_are_soft_deleted_and_contexts_are_listed() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(5));
+    let app = app(harness.state.clone()).await;
+    send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
+    let (_, _, deployment) = send(
+        &app,
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "version": "1", "context": "sandbox"}),
+        ),
+    )
+    .await;
+    let uri = format!("/api/deployments/{}", deployment["id"].as_str().unwrap());
+
+    for _ in 0..2 {
+        let (status, _, body) = send(&app, test::TestRequest::delete().uri(&uri)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(body.is_null());
+    }
+    let (status, _, _) = send(&app, test::TestRequest::get().uri(&uri)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, list) = send(&app, test::TestRequest::get().uri("/api/deployments")).await;
+    assert_eq!(list["count"], 0);
+    // Deleting the record removes nothing from the cluster.
+    assert!(
+        harness
+            .sandbox
+            .object("default", "Deployment", "hello")
+            .is_some()
+    );
+    for unknown in [
+        "/api/deployments/nope",
+        "/api/deployments/018f0000-0000-7000-8000-000000000000",
+    ] {
+        let (status, _, _) = send(&app, test::TestRequest::get().uri(unknown)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = send(&app, test::TestRequest::delete().uri(unknown)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (status, headers, _) = send(&app, test::TestRequest::put().uri(&uri)).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers.get(header::ALLOW).unwrap(), "GET, DELETE");
+
+    let (status, _, contexts) = send(&app, test::TestRequest::get().uri("/api/contexts")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        contexts,
+        json!({"items": [{"name": "sandbox", "kind": "sandbox"}], "count": 1, "limit": 50, "offset": 0})
+    );
+}

@@ -1,0 +1,269 @@
+//! Deployment workers sharing one database, as several server replicas do: every deployment
+//! runs exactly once, one at a time per service and context, in creation order; a deployment
+//! whose worker died is resumed. On SQLite always, on PostgreSQL when configured.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kubernaut_api::deploy::{Worker, WorkerOptions, render};
+use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
+use kubernaut_domain::{
+    ANONYMOUS, Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease,
+    Rollout, ServiceName, TemplateSource, Version,
+};
+use kubernaut_store::Store;
+use kubernaut_store::testing::TestDatabase;
+use tokio::sync::Notify;
+use tokio::time::{Instant, sleep};
+use uuid::Uuid;
+
+const TEMPLATE: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{service}}
+data:
+  version: \"{{version}}\"
+";
+
+/// What the cluster saw: `(service, version, started)` in order, `started` false at the end of
+/// an apply.
+type Events = Arc<Mutex<Vec<(String, u32, bool)>>>;
+
+/// A cluster whose applies take a while and are recorded.
+#[derive(Debug, Default)]
+struct RecordingCluster {
+    events: Events,
+    apply_time: Duration,
+}
+
+#[async_trait::async_trait]
+impl Cluster for RecordingCluster {
+    async fn apply(&self, _namespace: &str, object: &Object) -> Result<Applied, ClusterError> {
+        let version: u32 = object.body["data"]["version"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let event = |started| (object.name.clone(), version, started);
+        self.events.lock().unwrap().push(event(true));
+        sleep(self.apply_time).await;
+        self.events.lock().unwrap().push(event(false));
+        Ok(Applied::Created)
+    }
+
+    async fn rollout(&self, _: &str, _: &Workload) -> Result<Rollout, ClusterError> {
+        Ok(Rollout::Done)
+    }
+}
+
+fn contexts(cluster: Arc<dyn Cluster>) -> Arc<Contexts> {
+    Arc::new(Contexts::from_clusters(vec![(
+        "prod".to_owned(),
+        ContextKind::Kubeconfig,
+        cluster,
+    )]))
+}
+
+/// Stores a release of `service` at `version` and a deployment of it to `prod`.
+fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
+    let new = NewRelease::new(
+        ServiceName::parse(service).unwrap(),
+        Namespace::default(),
+        Version::parse(&version.to_string()).unwrap(),
+        TemplateSource::parse(TEMPLATE).unwrap(),
+        Attributes::default(),
+        ANONYMOUS,
+    )
+    .unwrap();
+    let release = store.create_release(&new).unwrap().into_inner();
+    let context = ContextName::parse("prod").unwrap();
+    let manifest = render(&release, &context, false).unwrap();
+    let deployment = NewDeployment {
+        release_id: release.release.id,
+        context,
+        manifest: manifest.yaml,
+        created_by: ANONYMOUS.to_owned(),
+    };
+    store
+        .create_deployment(&deployment, "rendered")
+        .unwrap()
+        .deployment
+        .id
+}
+
+/// Starts a worker on its own connection pool, as another server process would have.
+fn start_worker(
+    db: &TestDatabase,
+    contexts: Arc<Contexts>,
+    lease: Duration,
+) -> (tokio::task::JoinHandle<()>, Arc<Notify>) {
+    let options = WorkerOptions {
+        poll_interval: Duration::from_millis(20),
+        rollout_poll: Duration::from_millis(20),
+        lease,
+        ..WorkerOptions::default()
+    };
+    let worker = Worker::new(db.open(), contexts, options, Arc::new(Notify::new()));
+    let stop = Arc::new(Notify::new());
+    let stopped = stop.clone();
+    let handle = tokio::spawn(worker.run(async move { stopped.notified().await }));
+    (handle, stop)
+}
+
+/// Waits until every deployment ended; their statuses.
+async fn wait_until_ended(store: &Store, ids: &[Uuid], within: Duration) -> Vec<DeploymentStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        let statuses: Vec<DeploymentStatus> = ids
+            .iter()
+            .map(|id| store.deployment(*id).unwrap().unwrap().deployment.status)
+            .collect();
+        if statuses.iter().all(|s| s.is_terminal()) || Instant::now() > deadline {
+            return statuses;
+        }
+        sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn two_workers_run_each_deployment_once_in_order_per_service(db: TestDatabase) {
+    let store = db.open();
+    let services = ["alpha", "bravo", "charlie", "delta", "echo"];
+    let mut ids = Vec::new();
+    for version in 1..=10 {
+        for service in services {
+            ids.push(deploy(&store, service, version));
+        }
+    }
+    let cluster = Arc::new(RecordingCluster {
+        apply_time: Duration::from_millis(10),
+        ..RecordingCluster::default()
+    });
+    let events = cluster.events.clone();
+    let contexts = contexts(cluster);
+    let workers: Vec<_> = (0..2)
+        .map(|_| start_worker(&db, contexts.clone(), Duration::from_secs(30)))
+        .collect();
+
+    let statuses = wait_until_ended(&store, &ids, Duration::from_secs(60)).await;
+    for (_, stop) in &workers {
+        stop.notify_one();
+    }
+    for (handle, _) in workers {
+        handle.await.unwrap();
+    }
+    assert!(
+        statuses.iter().all(|s| *s == DeploymentStatus::Succeeded),
+        "{statuses:?}"
+    );
+
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 100, "each of the 50 deployments applied once");
+    let mut running: HashSet<String> = HashSet::new();
+    let mut applied: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (service, version, started) in events {
+        if started {
+            assert!(
+                running.insert(service.clone()),
+                "two deployments of {service} at once"
+            );
+            applied.entry(service).or_default().push(version);
+        } else {
+            running.remove(&service);
+        }
+    }
+    for service in services {
+        assert_eq!(applied[service], (1..=10).collect::<Vec<_>>(), "{service}");
+    }
+}
+
+/// A cluster whose applies never finish: the worker is killed in the middle of one.
+#[derive(Debug)]
+struct HangingCluster;
+
+#[async_trait::async_trait]
+impl Cluster for HangingCluster {
+    async fn apply(&self, _: &str, _: &Object) -> Result<Applied, ClusterError> {
+        std::future::pending().await
+    }
+
+    async fn rollout(&self, _: &str, _: &Workload) -> Result<Rollout, ClusterError> {
+        std::future::pending().await
+    }
+}
+
+async fn a_killed_worker_leaves_nothing_in_flight(db: TestDatabase) {
+    let store = db.open();
+    let id = deploy(&store, "alpha", 1);
+    let lease = Duration::from_millis(300);
+    let (killed, _) = start_worker(&db, contexts(Arc::new(HangingCluster)), lease);
+    let applying = wait_for(&store, id, DeploymentStatus::Applying).await;
+    assert!(applying, "the first worker never started the deployment");
+    killed.abort();
+    assert!(killed.await.unwrap_err().is_cancelled());
+
+    let (survivor, stop) =
+        start_worker(&db, contexts(Arc::new(RecordingCluster::default())), lease);
+    let statuses = wait_until_ended(&store, &[id], Duration::from_secs(20)).await;
+    stop.notify_one();
+    survivor.await.unwrap();
+    assert_eq!(statuses, [DeploymentStatus::Succeeded]);
+    let log: Vec<String> = store
+        .deployment(id)
+        .unwrap()
+        .unwrap()
+        .log
+        .into_iter()
+        .map(|line| line.content)
+        .collect();
+    assert!(
+        log.iter()
+            .any(|line| line.contains("stopped while the deployment was applying; resumed")),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"configmap/alpha created".to_owned()),
+        "{log:?}"
+    );
+}
+
+async fn wait_for(store: &Store, id: Uuid, status: DeploymentStatus) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if store.deployment(id).unwrap().unwrap().deployment.status == status {
+            return true;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+macro_rules! worker_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use kubernaut_store::testing::TestDatabase;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(TestDatabase::sqlite()).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            use kubernaut_store::testing::TestDatabase;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: set KUBERNAUT_TEST_DATABASE_URL"]
+                async fn $name() {
+                    super::$name(TestDatabase::postgres()).await;
+                }
+            )*
+        }
+    };
+}
+
+worker_tests!(
+    two_workers_run_each_deployment_once_in_order_per_service,
+    a_killed_worker_leaves_nothing_in_flight,
+);

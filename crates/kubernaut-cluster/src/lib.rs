@@ -1,0 +1,65 @@
+//! Applies kubernaut's manifests to Kubernetes clusters and reads rollout status.
+//!
+//! A [`Cluster`] server-side applies [`Object`]s and reports the [`Rollout`] of a
+//! [`Workload`]. There are two: [`KubeCluster`], a real API server through kube-rs, one per
+//! kubeconfig context, and [`Sandbox`], in memory. [`Contexts`] holds the contexts a server can
+//! deploy to. This is the only crate that uses kube.
+//!
+//! # Applying
+//!
+//! Objects go in [`apply_order`]. Each apply is a server-side apply with field manager
+//! `kubernaut` and `force` (kubernaut owns what its manifests say, whoever set it before), into
+//! the deployment's namespace. The outcome is told as kubectl does: [`Applied::Created`],
+//! [`Applied::Configured`] or [`Applied::Unchanged`].
+//!
+//! # Rollouts
+//!
+//! The rules are those of `kubectl rollout status` (see [`kubernaut_domain::deployment_rollout`]
+//! and its siblings). On top, while a workload is progressing, a container of a pod of its
+//! newest revision stuck in `ImagePullBackOff`, `ErrImagePull` or `CrashLoopBackOff` fails the
+//! rollout at once, naming the pod, the container and the kubelet's message. A StatefulSet or
+//! DaemonSet has no failure state of its own: the caller's timeout turns "still progressing"
+//! into a failure.
+//!
+//! # The sandbox
+//!
+//! [`Sandbox`] keeps applied objects in memory, so that the whole flow runs without a cluster.
+//! Its rollouts are done at once, unless the workload (its own `metadata.annotations`, not its
+//! pod template's) says otherwise:
+//!
+//! | annotation | value | rollout |
+//! |---|---|---|
+//! | `kubernaut.io/sandbox-rollout` | absent or `done` | `Done` |
+//! | `kubernaut.io/sandbox-rollout` | `failed` | `Failed`, with the message below |
+//! | `kubernaut.io/sandbox-rollout` | `progressing` | `Progressing` forever, so that a timeout can be rehearsed |
+//! | `kubernaut.io/sandbox-message` | any text | the reason given with `failed` or `progressing` |
+//!
+//! Without `kubernaut.io/sandbox-message` the reason is "sandbox rollout failed as requested by
+//! the kubernaut.io/sandbox-rollout annotation" (or "... progressing ..."). Any other value of
+//! `kubernaut.io/sandbox-rollout` fails the rollout with a message naming it.
+//!
+//! # TLS
+//!
+//! kube is built with rustls and the ring crypto provider. [`Contexts::load`] installs ring's
+//! `CryptoProvider` as the process default (keeping one that is already installed), because
+//! rustls cannot choose by itself when more than one provider is compiled in, as in test builds
+//! where kube-fake-client's dependencies bring aws-lc-rs.
+
+mod cluster;
+mod contexts;
+mod error;
+mod kinds;
+mod kube_cluster;
+mod object;
+mod pods;
+mod sandbox;
+mod states;
+
+pub use cluster::{Applied, Cluster, FIELD_MANAGER};
+pub use contexts::{ContextInfo, ContextKind, Contexts, SANDBOX_CONTEXT};
+pub use error::ClusterError;
+pub use kinds::{apply_order, is_cluster_scoped};
+pub use kube_cluster::KubeCluster;
+pub use kubernaut_domain::Rollout;
+pub use object::{Object, Workload, WorkloadKind};
+pub use sandbox::{SANDBOX_MESSAGE_ANNOTATION, SANDBOX_ROLLOUT_ANNOTATION, Sandbox};
