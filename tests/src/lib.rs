@@ -42,8 +42,18 @@ impl Server {
     /// # Panics
     /// If it exits or does not listen within 30 s; the panic shows its output.
     pub fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[], &[])
+    }
+
+    /// Starts the server on `database_url` with more flags and environment variables.
+    ///
+    /// # Panics
+    /// As [`Server::start`].
+    pub fn start_with(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(binary())
             .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
+            .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -97,6 +107,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the process with SIGKILL, as a crash or an OOM kill would, and waits for it.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill kubernaut-server");
+        self.child.wait().expect("wait for kubernaut-server");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -115,4 +133,33 @@ pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
         output.status,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Runs each named test function, which takes a `&TestDatabase`, on a fresh SQLite database and
+/// on a fresh PostgreSQL database (ignored unless `KUBERNAUT_TEST_DATABASE_URL` is set). The
+/// calling crate needs `kubernaut-store` with its `test-support` feature.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use kubernaut_store::testing::TestDatabase;
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&TestDatabase::sqlite());
+                }
+            )*
+        }
+
+        mod postgres {
+            use kubernaut_store::testing::TestDatabase;
+            $(
+                #[test]
+                #[ignore = "needs PostgreSQL: set KUBERNAUT_TEST_DATABASE_URL"]
+                fn $name() {
+                    super::$name(&TestDatabase::postgres());
+                }
+            )*
+        }
+    };
 }

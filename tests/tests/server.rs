@@ -128,32 +128,7 @@ fn curl_form_posts_are_releases(db: &TestDatabase) {
     );
 }
 
-macro_rules! server_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use kubernaut_store::testing::TestDatabase;
-            $(
-                #[test]
-                fn $name() {
-                    super::$name(&TestDatabase::sqlite());
-                }
-            )*
-        }
-
-        mod postgres {
-            use kubernaut_store::testing::TestDatabase;
-            $(
-                #[test]
-                #[ignore = "needs PostgreSQL: set KUBERNAUT_TEST_DATABASE_URL"]
-                fn $name() {
-                    super::$name(&TestDatabase::postgres());
-                }
-            )*
-        }
-    };
-}
-
-server_tests!(
+kubernaut_tests::on_both_backends!(
     releases_survive_a_restart,
     concurrent_identical_posts_make_one_release,
     curl_form_posts_are_releases,
