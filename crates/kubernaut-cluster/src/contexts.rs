@@ -78,7 +78,11 @@ impl fmt::Debug for Contexts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Names and kinds only: a kubeconfig holds credentials.
         f.debug_map()
-            .entries(self.contexts.iter().map(|(name, context)| (name, context.kind())))
+            .entries(
+                self.contexts
+                    .iter()
+                    .map(|(name, context)| (name, context.kind())),
+            )
             .finish()
     }
 }
@@ -344,17 +348,25 @@ mod tests {
         std::fs::write(&two, kubeconfig("prod", "https://127.0.0.1:7443")).unwrap();
         let missing = dir.path().join("missing");
 
-        let merged = read_existing(&[one, missing.clone(), two]).unwrap().unwrap();
+        let merged = read_existing(&[one, missing.clone(), two])
+            .unwrap()
+            .unwrap();
         let names: Vec<&str> = merged.contexts.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["dev", "prod"]);
         assert_eq!(merged.current_context.as_deref(), Some("dev"));
 
-        assert!(read_existing(&[missing.clone()]).unwrap().is_none());
+        assert!(
+            read_existing(std::slice::from_ref(&missing))
+                .unwrap()
+                .is_none()
+        );
         assert!(read_existing(&[]).unwrap().is_none());
 
         let broken = dir.path().join("broken");
         std::fs::write(&broken, "clusters: [unclosed").unwrap();
-        let error = read_existing(&[missing, broken.clone()]).unwrap_err().to_string();
+        let error = read_existing(&[missing, broken.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with(&format!("cannot read kubeconfig {}: ", broken.display())),
             "{error}"

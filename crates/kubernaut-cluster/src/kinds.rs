@@ -22,8 +22,14 @@ fn rank(kind: &str) -> u8 {
         | "Role"
         | "RoleBinding" => 1,
         "Service" => 2,
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
-        | "Pod" | "Job" | "CronJob" => 3,
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Pod"
+        | "Job"
+        | "CronJob" => 3,
         _ => 4,
     }
 }
@@ -56,7 +62,11 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
             | ("apiregistration.k8s.io", "APIService")
             | (
                 "storage.k8s.io",
-                "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment" | "VolumeAttributesClass"
+                "StorageClass"
+                    | "CSIDriver"
+                    | "CSINode"
+                    | "VolumeAttachment"
+                    | "VolumeAttributesClass"
             )
             | ("scheduling.k8s.io", "PriorityClass")
             | (
@@ -84,10 +94,7 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
             | ("resource.k8s.io", "DeviceClass")
             | ("policy", "PodSecurityPolicy")
             | ("internal.apiserver.k8s.io", "StorageVersion")
-            | (
-                "authentication.k8s.io",
-                "TokenReview" | "SelfSubjectReview"
-            )
+            | ("authentication.k8s.io", "TokenReview" | "SelfSubjectReview")
             | (
                 "authorization.k8s.io",
                 "SubjectAccessReview" | "SelfSubjectAccessReview" | "SelfSubjectRulesReview"
@@ -191,7 +198,10 @@ mod tests {
             ("example.com/v1", "ClusterRole"),
             ("apps/v1", "Namespace"),
         ] {
-            assert!(!is_cluster_scoped(api_version, kind), "{api_version} {kind}");
+            assert!(
+                !is_cluster_scoped(api_version, kind),
+                "{api_version} {kind}"
+            );
         }
     }
 }

@@ -5,12 +5,12 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
+use kube::Client;
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
 };
 use kube::core::Selector;
 use kube::discovery::{self, Scope};
-use kube::Client;
 use kubernaut_domain::{
     Rollout, daemon_set_rollout, deployment_rollout, stateful_set_rollout, stuck_container,
 };
@@ -162,13 +162,18 @@ impl KubeCluster {
         let owned = ListParams::default().labels_from(&selector);
         let (label, hash) = match workload.kind {
             WorkloadKind::Deployment => {
-                let replica_sets = self.api(namespace, "apps", "ReplicaSet").list(&owned).await?;
+                let replica_sets = self
+                    .api(namespace, "apps", "ReplicaSet")
+                    .list(&owned)
+                    .await?;
                 (
                     POD_TEMPLATE_HASH,
                     newest_replica_set_hash(&replica_sets.items, owner),
                 )
             }
-            WorkloadKind::StatefulSet => (CONTROLLER_REVISION_HASH, states::update_revision(current)),
+            WorkloadKind::StatefulSet => {
+                (CONTROLLER_REVISION_HASH, states::update_revision(current))
+            }
             WorkloadKind::DaemonSet => {
                 let revisions = self
                     .api(namespace, "apps", "ControllerRevision")

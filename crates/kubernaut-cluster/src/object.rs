@@ -134,7 +134,7 @@ mod tests {
             api_version: api_version.into(),
             kind: kind.into(),
             name: name.into(),
-            body: serde_json::Value::Null,
+            body: Value::Null,
         }
     }
 
@@ -165,7 +165,11 @@ mod tests {
     fn apps_v1_deployments_stateful_sets_and_daemon_sets_are_workloads() {
         for (kind, workload_kind, shown) in [
             ("Deployment", WorkloadKind::Deployment, "deployment.apps/w"),
-            ("StatefulSet", WorkloadKind::StatefulSet, "statefulset.apps/w"),
+            (
+                "StatefulSet",
+                WorkloadKind::StatefulSet,
+                "statefulset.apps/w",
+            ),
             ("DaemonSet", WorkloadKind::DaemonSet, "daemonset.apps/w"),
         ] {
             let workload = object("apps/v1", kind, "w").workload().unwrap();
@@ -183,7 +187,10 @@ mod tests {
         assert_eq!((group("apps/v1"), version("apps/v1")), ("apps", "v1"));
         assert_eq!((group("v1"), version("v1")), ("", "v1"));
         assert_eq!(
-            (group("networking.k8s.io/v1"), version("networking.k8s.io/v1")),
+            (
+                group("networking.k8s.io/v1"),
+                version("networking.k8s.io/v1")
+            ),
             ("networking.k8s.io", "v1")
         );
     }

@@ -235,7 +235,9 @@ mod tests {
         };
         let pods = [pod("hello-1", "hello"), pod("other-1", "other")];
         let selector = with_label(
-            [("app".to_owned(), "hello".to_owned())].into_iter().collect(),
+            [("app".to_owned(), "hello".to_owned())]
+                .into_iter()
+                .collect(),
             POD_TEMPLATE_HASH,
             "new".into(),
         );
@@ -257,7 +259,9 @@ mod tests {
             ]
         );
         let older = with_label(
-            [("app".to_owned(), "hello".to_owned())].into_iter().collect(),
+            [("app".to_owned(), "hello".to_owned())]
+                .into_iter()
+                .collect(),
             POD_TEMPLATE_HASH,
             "old".into(),
         );

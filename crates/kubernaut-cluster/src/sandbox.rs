@@ -85,7 +85,11 @@ impl Cluster for Sandbox {
                 .and_then(|annotations| annotations.get(name))
                 .and_then(Value::as_str)
         };
-        let message = |default: &str| annotation(SANDBOX_MESSAGE_ANNOTATION).unwrap_or(default).to_owned();
+        let message = |default: &str| {
+            annotation(SANDBOX_MESSAGE_ANNOTATION)
+                .unwrap_or(default)
+                .to_owned()
+        };
         Ok(match annotation(SANDBOX_ROLLOUT_ANNOTATION) {
             None | Some("done") => Rollout::Done,
             Some("failed") => Rollout::Failed(message(DEFAULT_FAILED_MESSAGE)),
@@ -169,7 +173,11 @@ mod tests {
         let mut broken = deployment(json!({}), "nginx");
         broken.body = json!("hello");
         assert_eq!(
-            sandbox.apply("team", &broken).await.unwrap_err().to_string(),
+            sandbox
+                .apply("team", &broken)
+                .await
+                .unwrap_err()
+                .to_string(),
             "deployment.apps/hello cannot be applied: the document is not a mapping"
         );
     }
@@ -177,7 +185,9 @@ mod tests {
     #[tokio::test]
     async fn rollouts_are_done_by_default() -> Result<(), ClusterError> {
         let sandbox = Sandbox::default();
-        sandbox.apply("team", &deployment(json!({}), "nginx")).await?;
+        sandbox
+            .apply("team", &deployment(json!({}), "nginx"))
+            .await?;
         assert_eq!(sandbox.rollout("team", &hello()).await?, Rollout::Done);
         let done = deployment(json!({SANDBOX_ROLLOUT_ANNOTATION: "done"}), "nginx");
         sandbox.apply("team", &done).await?;
@@ -252,7 +262,11 @@ mod tests {
     async fn the_rollout_of_a_workload_never_applied_is_not_found() {
         let sandbox = Sandbox::default();
         assert_eq!(
-            sandbox.rollout("team", &hello()).await.unwrap_err().to_string(),
+            sandbox
+                .rollout("team", &hello())
+                .await
+                .unwrap_err()
+                .to_string(),
             "deployment.apps/hello was rejected by the API server (404 NotFound): \
              deployments.apps \"hello\" not found"
         );

@@ -14,8 +14,12 @@ fn kubeconfig(contexts: &[(&str, &str)]) -> String {
     let mut users = String::new();
     let mut named = String::new();
     for (name, server) in contexts {
-        clusters.push_str(&format!("- name: {name}\n  cluster:\n    server: {server}\n"));
-        users.push_str(&format!("- name: {name}\n  user:\n    token: secret-{name}\n"));
+        clusters.push_str(&format!(
+            "- name: {name}\n  cluster:\n    server: {server}\n"
+        ));
+        users.push_str(&format!(
+            "- name: {name}\n  user:\n    token: secret-{name}\n"
+        ));
         named.push_str(&format!(
             "- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n"
         ));
@@ -59,7 +63,9 @@ fn an_explicit_kubeconfig_that_cannot_be_read_is_an_error_naming_it() {
 fn an_explicit_kubeconfig_that_does_not_parse_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let broken = write(dir.path(), "broken.yaml", "contexts: [unclosed");
-    let error = Contexts::load(Some(&broken), false).unwrap_err().to_string();
+    let error = Contexts::load(Some(&broken), false)
+        .unwrap_err()
+        .to_string();
     assert!(
         error.starts_with(&format!(
             "cannot read kubeconfig {}: failed to parse kubeconfig YAML",
@@ -187,7 +193,10 @@ async fn an_unreachable_api_server_is_an_error_naming_the_context() {
         body: json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}}),
     };
     let error = cluster.apply("team", &config).await.unwrap_err();
-    assert!(matches!(error, ClusterError::Unreachable { .. }), "{error:?}");
+    assert!(
+        matches!(error, ClusterError::Unreachable { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(
         message.starts_with(

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
 use kube::client::Body;
 use kube_fake_client::{ClientBuilder, interceptor};
 use kubernaut_cluster::{
@@ -69,7 +71,10 @@ fn api(client: &kube::Client, group: &str, kind: &str) -> Api<DynamicObject> {
 }
 
 async fn stored(client: &kube::Client, group: &str, kind: &str, name: &str) -> DynamicObject {
-    api(client, group, kind).get(name).await.expect("stored object")
+    api(client, group, kind)
+        .get(name)
+        .await
+        .expect("stored object")
 }
 
 /// Writes the status subresource, as the workload's controller would.
@@ -135,13 +140,15 @@ async fn the_first_apply_creates_and_a_second_configures() -> Result<(), Cluster
         second.data["spec"]["template"]["spec"]["containers"][0]["image"],
         "nginx:1.28"
     );
-    assert_ne!(first.metadata.resource_version, second.metadata.resource_version);
+    assert_ne!(
+        first.metadata.resource_version,
+        second.metadata.resource_version
+    );
     Ok(())
 }
 
 #[tokio::test]
-async fn core_and_cluster_scoped_kinds_are_applied_where_they_belong() -> Result<(), ClusterError>
-{
+async fn core_and_cluster_scoped_kinds_are_applied_where_they_belong() -> Result<(), ClusterError> {
     let client = fake().await;
     let cluster = KubeCluster::new(client.clone());
     let config = object(json!({
@@ -356,7 +363,10 @@ async fn a_time_out_says_the_api_server_was_not_reached() {
         .apply(NAMESPACE, &deployment("hello", "nginx:1.27", 1))
         .await
         .unwrap_err();
-    assert!(matches!(error, ClusterError::Unreachable { .. }), "{error:?}");
+    assert!(
+        matches!(error, ClusterError::Unreachable { .. }),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "cannot reach the API server of context \"prod-eu\" about deployment.apps/hello: \
@@ -388,7 +398,9 @@ async fn a_deployment_progresses_as_its_controller_reports_until_done() -> Resul
 
     assert_eq!(
         rollout(&cluster, deployment, "hello").await,
-        Rollout::Progressing("Waiting for deployment \"hello\" spec update to be observed...".into())
+        Rollout::Progressing(
+            "Waiting for deployment \"hello\" spec update to be observed...".into()
+        )
     );
     set_status(
         &client,
@@ -420,7 +432,13 @@ async fn a_deployment_progresses_as_its_controller_reports_until_done() -> Resul
                 .into()
         )
     );
-    set_status(&client, "Deployment", "hello", json!({"availableReplicas": 2})).await;
+    set_status(
+        &client,
+        "Deployment",
+        "hello",
+        json!({"availableReplicas": 2}),
+    )
+    .await;
     assert_eq!(rollout(&cluster, deployment, "hello").await, Rollout::Done);
     Ok(())
 }
