@@ -10,7 +10,7 @@ use kubernaut_domain::{
 };
 
 use crate::error::ApiError;
-use crate::wire::CreateRelease;
+use kubernaut_wire::CreateRelease;
 
 /// The content types a release can be posted in.
 enum BodyKind {

@@ -8,7 +8,7 @@ use kubernaut_store::StoreError;
 
 use crate::deploy::DeployError;
 use kubernaut_template::TemplateError;
-use serde::Serialize;
+use kubernaut_wire::ErrorBody;
 use thiserror::Error;
 
 /// An error as a client sees it: a status and one sentence.
@@ -38,13 +38,6 @@ pub enum ApiError {
     /// 500: a fault of the server; details go to the log, not to the client.
     #[error("internal server error")]
     Internal(String),
-}
-
-/// The JSON body of every error response.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// One human sentence naming the field or thing.
-    pub message: String,
 }
 
 impl ResponseError for ApiError {

@@ -22,11 +22,7 @@ use kubernaut_cluster::Contexts;
 use kubernaut_store::Store;
 use tokio::sync::Notify;
 
-pub use error::{ApiError, ErrorBody};
-pub use wire::{
-    ContextBody, CreateDeployment, CreateRelease, DeploymentBody, DeploymentReleaseBody,
-    LogLineBody, PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody,
-};
+pub use error::ApiError;
 
 /// The largest request body accepted by default: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;

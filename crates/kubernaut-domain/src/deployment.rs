@@ -3,7 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{ValidationError, shorten};
@@ -44,7 +44,7 @@ impl fmt::Display for ContextName {
 }
 
 /// Where a deployment stands. `Succeeded` and `Failed` are terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
     /// Stored, waiting for a worker.
@@ -101,7 +101,7 @@ impl fmt::Display for DeploymentStatus {
 }
 
 /// The stream a log line belongs to: progress, or what went wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stream {
     /// Progress.

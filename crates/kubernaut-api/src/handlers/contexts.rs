@@ -5,7 +5,7 @@ use kubernaut_domain::Paged;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::query::ListQuery;
-use crate::wire::{ContextBody, PageBody};
+use crate::wire;
 
 /// `GET /api/contexts`: the contexts deployments can target, sorted by name, paginated like
 /// every list (a server has a handful, kept in memory).
@@ -27,5 +27,5 @@ pub(crate) async fn list(
         limit: query.page.limit(),
         offset: query.page.offset(),
     };
-    Ok(HttpResponse::Ok().json(PageBody::from_paged(page, ContextBody::from)))
+    Ok(HttpResponse::Ok().json(wire::page(page, wire::context)))
 }

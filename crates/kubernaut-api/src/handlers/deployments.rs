@@ -17,7 +17,7 @@ use crate::deploy;
 use crate::error::ApiError;
 use crate::handlers::{not_found, parse_id};
 use crate::query::ListQuery;
-use crate::wire::{CreateDeployment, DeploymentBody, PageBody};
+use crate::wire;
 
 /// The longest `?wait=` accepted, in seconds.
 const MAX_WAIT_SECS: u64 = 900;
@@ -32,7 +32,8 @@ pub(crate) async fn create(
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let wait = parse_wait(req.query_string())?;
-    let request: CreateDeployment = body::json(&req, payload, state.body_limit).await?;
+    let request: kubernaut_wire::CreateDeployment =
+        body::json(&req, payload, state.body_limit).await?;
     let context = ContextName::parse(
         request
             .context
@@ -78,14 +79,14 @@ pub(crate) async fn create(
     match wait {
         None => Ok(HttpResponse::Accepted()
             .insert_header((header::LOCATION, location))
-            .json(DeploymentBody::detail(detail))),
+            .json(wire::deployment_detail(detail))),
         Some(wait) => {
             let current = wait_for_end(&state.store, id, wait)
                 .await?
                 .unwrap_or(detail);
             Ok(HttpResponse::Ok()
                 .insert_header((header::LOCATION, location))
-                .json(DeploymentBody::detail(current)))
+                .json(wire::deployment_detail(current)))
         }
     }
 }
@@ -97,7 +98,7 @@ enum ReleaseLookup {
 }
 
 impl ReleaseLookup {
-    fn parse(request: CreateDeployment) -> Result<Self, ApiError> {
+    fn parse(request: kubernaut_wire::CreateDeployment) -> Result<Self, ApiError> {
         let by_version = request.service.is_some() || request.version.is_some();
         match (request.release, by_version) {
             (Some(_), true) => Err(ApiError::BadRequest(
@@ -227,7 +228,7 @@ pub(crate) async fn list(
     };
     let store = state.store.clone();
     let page = web::block(move || store.deployments(&filter, query.page)).await??;
-    Ok(HttpResponse::Ok().json(PageBody::from_paged(page, DeploymentBody::summary)))
+    Ok(HttpResponse::Ok().json(wire::page(page, wire::deployment_summary)))
 }
 
 /// `GET /api/deployments/{id}`: the deployment with its manifest and log.
@@ -238,7 +239,7 @@ pub(crate) async fn get(
     let deployment_id = parse_id("deployment", &id)?;
     let store = state.store.clone();
     match web::block(move || store.deployment(deployment_id)).await?? {
-        Some(detail) => Ok(HttpResponse::Ok().json(DeploymentBody::detail(detail))),
+        Some(detail) => Ok(HttpResponse::Ok().json(wire::deployment_detail(detail))),
         None => Err(not_found("deployment", &id)),
     }
 }

@@ -10,7 +10,7 @@ use crate::body;
 use crate::error::ApiError;
 use crate::handlers::{not_found, parse_id};
 use crate::query::ListQuery;
-use crate::wire::{PageBody, ReleaseBody};
+use crate::wire;
 
 /// Validates the template against the release's own context, then stores the release.
 fn create_release(
@@ -36,9 +36,9 @@ pub(crate) async fn create(
             let location = format!("/api/releases/{}", detail.release.id);
             HttpResponse::Created()
                 .insert_header((header::LOCATION, location))
-                .json(ReleaseBody::detail(detail))
+                .json(wire::release_detail(detail))
         }
-        Outcome::Existing(detail) => HttpResponse::Ok().json(ReleaseBody::detail(detail)),
+        Outcome::Existing(detail) => HttpResponse::Ok().json(wire::release_detail(detail)),
     })
 }
 
@@ -55,7 +55,7 @@ pub(crate) async fn list(
     };
     let store = state.store.clone();
     let page = web::block(move || store.releases(&filter, query.page)).await??;
-    Ok(HttpResponse::Ok().json(PageBody::from_paged(page, ReleaseBody::summary)))
+    Ok(HttpResponse::Ok().json(wire::page(page, wire::release_summary)))
 }
 
 /// `GET /api/releases/{id}`: the release with its template source.
@@ -66,7 +66,7 @@ pub(crate) async fn get(
     let release_id = parse_id("release", &id)?;
     let store = state.store.clone();
     match web::block(move || store.release(release_id)).await?? {
-        Some(detail) => Ok(HttpResponse::Ok().json(ReleaseBody::detail(detail))),
+        Some(detail) => Ok(HttpResponse::Ok().json(wire::release_detail(detail))),
         None => Err(not_found("release", &id)),
     }
 }

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::handlers::{not_found, parse_id};
 use crate::query::ListQuery;
-use crate::wire::{PageBody, ServiceBody, ServiceDetailBody};
+use crate::wire;
 
 /// `GET /api/services`: services, newest first, filtered by name and namespace.
 pub(crate) async fn list(
@@ -21,7 +21,7 @@ pub(crate) async fn list(
     };
     let store = state.store.clone();
     let page = web::block(move || store.services(&filter, query.page)).await??;
-    Ok(HttpResponse::Ok().json(PageBody::from_paged(page, ServiceBody::from)))
+    Ok(HttpResponse::Ok().json(wire::page(page, wire::service)))
 }
 
 /// `GET /api/services/{id}`: the service with its latest release.
@@ -32,7 +32,7 @@ pub(crate) async fn get(
     let service_id = parse_id("service", &id)?;
     let store = state.store.clone();
     match web::block(move || store.service(service_id)).await?? {
-        Some(detail) => Ok(HttpResponse::Ok().json(ServiceDetailBody::from(detail))),
+        Some(detail) => Ok(HttpResponse::Ok().json(wire::service_detail(detail))),
         None => Err(not_found("service", &id)),
     }
 }

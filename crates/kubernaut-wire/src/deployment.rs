@@ -1,0 +1,111 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{DeploymentStatus, ServiceRef, Stream};
+
+/// `POST /api/deployments`: a `release` id, or `service`, `namespace` and `version`; and the
+/// `context`. Unknown fields are refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeployment {
+    /// The release's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The service's name, instead of `release`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The service's namespace (default `default`), with `service`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The version, with `service`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The context to deploy to.
+    pub context: Option<String>,
+}
+
+/// The release a deployment was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentReleaseBody {
+    /// Its id.
+    pub id: Uuid,
+    /// Its service.
+    pub service: ServiceRef,
+    /// Its version.
+    pub version: String,
+}
+
+/// One line of a deployment's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogLineBody {
+    /// When it was written.
+    pub written_on: String,
+    /// `stdout` (progress) or `stderr` (errors).
+    pub stream: Stream,
+    /// The line.
+    pub content: String,
+}
+
+/// A deployment; `manifest` and `log` only when one deployment is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentBody {
+    /// Its id.
+    pub id: Uuid,
+    /// The release deployed.
+    pub release: DeploymentReleaseBody,
+    /// The context deployed to.
+    pub context: String,
+    /// The namespace applied into.
+    pub namespace: String,
+    /// Where it stands.
+    pub status: DeploymentStatus,
+    /// The rendered manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// The log, oldest line first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<Vec<LogLineBody>>,
+    /// Why it failed; `null` unless it did.
+    pub error: Option<String>,
+    /// When it was created.
+    pub created_on: String,
+    /// Who created it.
+    pub created_by: String,
+    /// When a worker started it.
+    pub started_on: Option<String>,
+    /// When it succeeded or failed.
+    pub finished_on: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deployment_reads_back_as_written() {
+        let json = serde_json::json!({
+            "id": "018f0000-0000-7000-8000-000000000001",
+            "release": {
+                "id": "018f0000-0000-7000-8000-000000000002",
+                "service": {"id": "018f0000-0000-7000-8000-000000000003", "name": "hello", "namespace": "default"},
+                "version": "42"
+            },
+            "context": "sandbox",
+            "namespace": "default",
+            "status": "rolling_out",
+            "log": [{"writtenOn": "2026-11-22T10:15:30.123Z", "stream": "stderr", "content": "x"}],
+            "error": null,
+            "createdOn": "2026-11-22T10:15:30.123Z",
+            "createdBy": "anonymous",
+            "startedOn": null,
+            "finishedOn": null
+        });
+        let body: DeploymentBody = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(body.status, DeploymentStatus::RollingOut);
+        assert_eq!(body.log.as_ref().unwrap()[0].stream, Stream::Stderr);
+        assert!(body.manifest.is_none());
+        assert_eq!(serde_json::to_value(&body).unwrap(), json);
+    }
+}

@@ -1,0 +1,8 @@
+use serde::{Deserialize, Serialize};
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// One human sentence naming the field or thing.
+    pub message: String,
+}

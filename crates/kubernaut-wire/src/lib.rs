@@ -1,0 +1,18 @@
+//! The bodies of kubernaut's REST API (see `docs/api.md`), as the server writes them and clients
+//! read them: camelCase fields, RFC 3339 UTC timestamps (as strings, exactly as sent), ids as
+//! UUIDs. Plain data with serde, so that a client links this crate and `kubernaut-domain` only.
+
+mod context;
+mod deployment;
+mod error;
+mod page;
+mod release;
+mod service;
+
+pub use context::ContextBody;
+pub use deployment::{CreateDeployment, DeploymentBody, DeploymentReleaseBody, LogLineBody};
+pub use error::ErrorBody;
+pub use kubernaut_domain::{DeploymentStatus, Stream};
+pub use page::PageBody;
+pub use release::{CreateRelease, ReleaseBody, TemplateBody};
+pub use service::{ServiceBody, ServiceDetailBody, ServiceRef};
