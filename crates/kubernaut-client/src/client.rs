@@ -1,0 +1,235 @@
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use kubernaut_wire::{
+    ContextBody, CreateDeployment, CreateRelease, DeploymentBody, ErrorBody, PageBody, ReleaseBody,
+    ServiceBody, ServiceDetailBody,
+};
+
+use crate::error::ClientError;
+use crate::query::{DeploymentFilter, Paging, ReleaseFilter, ServiceFilter};
+
+/// A written record, and whether the write created it (`201`) or found it already there
+/// (`200`, an idempotent repeat).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created<T> {
+    /// The record.
+    pub body: T,
+    /// `true` for a new record.
+    pub created: bool,
+}
+
+/// A client of one kubernaut server. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl Client {
+    /// A client of the server at `server` (`http://host:port` or `https://...`, optionally with
+    /// a path prefix).
+    pub fn new(server: &str) -> Result<Self, ClientError> {
+        let invalid = |reason: String| ClientError::InvalidUrl {
+            url: server.to_owned(),
+            reason,
+        };
+        let mut base = Url::parse(server).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https".to_owned()));
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("kubernaut-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Self { http, base })
+    }
+
+    /// The server's base URL.
+    pub fn server(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// `POST /api/releases`: creates a release, or returns the identical one already stored.
+    pub async fn create_release(
+        &self,
+        release: &CreateRelease,
+    ) -> Result<Created<ReleaseBody>, ClientError> {
+        let response = self
+            .send(
+                self.request(Method::POST, &["api", "releases"])
+                    .json(release),
+            )
+            .await?;
+        let created = response.status() == StatusCode::CREATED;
+        Ok(Created {
+            body: self.read(response).await?,
+            created,
+        })
+    }
+
+    /// `GET /api/releases`: active releases, newest first.
+    pub async fn releases(
+        &self,
+        filter: &ReleaseFilter,
+        paging: Paging,
+    ) -> Result<PageBody<ReleaseBody>, ClientError> {
+        self.get(&["api", "releases"], |r| r.query(filter).query(&paging))
+            .await
+    }
+
+    /// `GET /api/releases/{id}`: the release with its template source.
+    pub async fn release(&self, id: &str) -> Result<ReleaseBody, ClientError> {
+        self.get(&["api", "releases", id], |r| r).await
+    }
+
+    /// `DELETE /api/releases/{id}`: soft delete (succeeds again for a deleted release).
+    pub async fn delete_release(&self, id: &str) -> Result<(), ClientError> {
+        self.delete(&["api", "releases", id]).await
+    }
+
+    /// `GET /api/services`: services, newest first.
+    pub async fn services(
+        &self,
+        filter: &ServiceFilter,
+        paging: Paging,
+    ) -> Result<PageBody<ServiceBody>, ClientError> {
+        self.get(&["api", "services"], |r| r.query(filter).query(&paging))
+            .await
+    }
+
+    /// `GET /api/services/{id}`: the service, its latest release and latest deployments.
+    pub async fn service(&self, id: &str) -> Result<ServiceDetailBody, ClientError> {
+        self.get(&["api", "services", id], |r| r).await
+    }
+
+    /// `GET /api/contexts`: the contexts deployments can target.
+    pub async fn contexts(&self, paging: Paging) -> Result<PageBody<ContextBody>, ClientError> {
+        self.get(&["api", "contexts"], |r| r.query(&paging)).await
+    }
+
+    /// `POST /api/deployments`: stores a deployment; with `wait` (seconds, at most 900) the
+    /// answer comes once it ended or the wait passed.
+    pub async fn create_deployment(
+        &self,
+        deployment: &CreateDeployment,
+        wait: Option<u64>,
+    ) -> Result<DeploymentBody, ClientError> {
+        #[derive(Serialize)]
+        struct Wait {
+            wait: u64,
+        }
+        let mut request = self
+            .request(Method::POST, &["api", "deployments"])
+            .json(deployment);
+        if let Some(wait) = wait {
+            request = request.query(&Wait { wait });
+        }
+        let response = self.send(request).await?;
+        self.read(response).await
+    }
+
+    /// `GET /api/deployments`: deployments, newest first, without manifest and log.
+    pub async fn deployments(
+        &self,
+        filter: &DeploymentFilter,
+        paging: Paging,
+    ) -> Result<PageBody<DeploymentBody>, ClientError> {
+        self.get(&["api", "deployments"], |r| r.query(filter).query(&paging))
+            .await
+    }
+
+    /// `GET /api/deployments/{id}`: the deployment with its manifest and log.
+    pub async fn deployment(&self, id: &str) -> Result<DeploymentBody, ClientError> {
+        self.get(&["api", "deployments", id], |r| r).await
+    }
+
+    /// `DELETE /api/deployments/{id}`: hides the record (nothing changes in the cluster).
+    pub async fn delete_deployment(&self, id: &str) -> Result<(), ClientError> {
+        self.delete(&["api", "deployments", id]).await
+    }
+
+    /// A request to the path made of `segments`, each percent-encoded.
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        self.http.request(method, url)
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        with: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let response = self.send(with(self.request(Method::GET, segments))).await?;
+        self.read(response).await
+    }
+
+    async fn delete(&self, segments: &[&str]) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, segments)).await?;
+        Ok(())
+    }
+
+    /// Sends a request; an error status becomes [`ClientError::Api`] with the server's message.
+    async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
+        let response = request.send().await.map_err(|e| ClientError::Unreachable {
+            server: self.server().to_owned(),
+            reason: reason(&e),
+        })?;
+        let status = response.status();
+        if status.is_client_error() || status.is_server_error() {
+            let text = response.text().await.unwrap_or_default();
+            return Err(match serde_json::from_str::<ErrorBody>(&text) {
+                Ok(error) => ClientError::Api {
+                    status: status.as_u16(),
+                    message: error.message,
+                },
+                Err(_) => ClientError::Unexpected {
+                    server: self.server().to_owned(),
+                    status: status.as_u16(),
+                    reason: format!("not a kubernaut error body: {}", shorten(&text)),
+                },
+            });
+        }
+        Ok(response)
+    }
+
+    async fn read<T: DeserializeOwned>(&self, response: Response) -> Result<T, ClientError> {
+        let status = response.status().as_u16();
+        let unexpected = |reason: String| ClientError::Unexpected {
+            server: self.server().to_owned(),
+            status,
+            reason,
+        };
+        let text = response.text().await.map_err(|e| unexpected(reason(&e)))?;
+        serde_json::from_str(&text).map_err(|e| unexpected(format!("{e}: {}", shorten(&text))))
+    }
+}
+
+/// An error with its causes, as one line.
+fn reason(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut reason = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause = cause.to_string();
+        if !reason.contains(&cause) {
+            reason = format!("{reason}: {cause}");
+        }
+        source = source.and_then(std::error::Error::source);
+    }
+    reason
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
