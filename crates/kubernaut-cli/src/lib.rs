@@ -1,0 +1,244 @@
+//! The `kubernaut` command: creates releases, deploys them and follows their rollouts through
+//! the REST API (`kubernaut-client`). `main.rs` only calls [`main`].
+
+mod args;
+mod attributes;
+mod error;
+mod follow;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use kubernaut_client::{
+    Client, CreateDeployment, CreateRelease, DeploymentFilter, Paging, ReleaseFilter, ServiceFilter,
+};
+
+use crate::args::{
+    Cli, Command, DeployArgs, DeploymentCommand, Output, PagingArgs, ReleaseArgs, ReleaseCommand,
+    ServicesCommand,
+};
+use crate::error::CliError;
+
+/// Parses the command line, runs the command, and turns its outcome into an exit code (see
+/// `kubernaut --help`). Errors print one line on standard error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("kubernaut: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kubernaut: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let client = Client::new(&cli.server)?;
+    let output = cli.output;
+    match cli.command {
+        Command::Release(command) => release(&client, output, command).await,
+        Command::Deployment(command) => deployment(&client, output, command).await,
+        Command::Services(command) => services(&client, output, command).await,
+        Command::Contexts => {
+            let page = client.contexts(Paging::default()).await?;
+            output::page(output, &page, &output::CONTEXT_HEADER, output::context_row);
+            Ok(())
+        }
+        Command::Deploy(args) => deploy(&client, output, args).await,
+        Command::Ship(args) => {
+            // One JSON document on standard output: the deployment, not the release too.
+            let announce = match output {
+                Output::Table => Some(Output::Table),
+                Output::Json => None,
+            };
+            let release = create_release(&client, announce, &args.release).await?;
+            let shipment = DeployArgs {
+                release: Some(release),
+                service: None,
+                namespace: None,
+                version: None,
+                context: args.context,
+                wait: true,
+                timeout: args.timeout,
+            };
+            deploy(&client, output, shipment).await
+        }
+    }
+}
+
+fn paging(args: &PagingArgs) -> Paging {
+    Paging {
+        limit: args.limit,
+        offset: args.offset,
+    }
+}
+
+async fn release(client: &Client, output: Output, command: ReleaseCommand) -> Result<(), CliError> {
+    match command {
+        ReleaseCommand::Create(args) => create_release(client, Some(output), &args).await.map(drop),
+        ReleaseCommand::List(args) => {
+            let filter = ReleaseFilter {
+                service: args.service,
+                namespace: args.namespace,
+                version: args.version,
+            };
+            let page = client.releases(&filter, paging(&args.paging)).await?;
+            output::page(output, &page, &output::RELEASE_HEADER, output::release_row);
+            Ok(())
+        }
+        ReleaseCommand::Get(id) => {
+            output::release(output, &client.release(&id.id).await?);
+            Ok(())
+        }
+        ReleaseCommand::Delete(id) => {
+            client.delete_release(&id.id).await?;
+            if output == Output::Table {
+                println!("release {} deleted", id.id);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Creates the release, printed in `output` if any; its id.
+async fn create_release(
+    client: &Client,
+    output: Option<Output>,
+    args: &ReleaseArgs,
+) -> Result<String, CliError> {
+    let template = std::fs::read_to_string(&args.template).map_err(|e| {
+        CliError::Failed(format!(
+            "cannot read template {}: {e}",
+            args.template.display()
+        ))
+    })?;
+    let request = CreateRelease {
+        service: Some(args.service.clone()),
+        namespace: args.namespace.clone(),
+        version: Some(args.version.clone()),
+        template: Some(template),
+        attributes: attributes::collect(args.attr_file.as_deref(), &args.attributes)?,
+    };
+    let created = client.create_release(&request).await?;
+    let release = &created.body;
+    match output {
+        None => {}
+        Some(Output::Json) => output::json(release),
+        Some(Output::Table) => println!(
+            "release {} of {} version {} {}",
+            release.id,
+            release.service.name,
+            release.version,
+            if created.created {
+                "created"
+            } else {
+                "already exists with the same template and attributes"
+            }
+        ),
+    }
+    Ok(release.id.to_string())
+}
+
+/// Creates the deployment; with `--wait`, follows it to its end.
+async fn deploy(client: &Client, output: Output, args: DeployArgs) -> Result<(), CliError> {
+    let request = CreateDeployment {
+        release: args.release,
+        service: args.service,
+        namespace: args.namespace,
+        version: args.version,
+        context: Some(args.context),
+    };
+    let deployment = client.create_deployment(&request, None).await?;
+    if !args.wait {
+        match output {
+            Output::Json => output::json(&deployment),
+            Output::Table => println!(
+                "deployment {} of {} version {} to {}: {} (follow it with: kubernaut \
+                 deployment log {})",
+                deployment.id,
+                deployment.release.service.name,
+                deployment.release.version,
+                deployment.context,
+                deployment.status,
+                deployment.id
+            ),
+        }
+        return Ok(());
+    }
+    let id = deployment.id.to_string();
+    let ended = follow::follow(client, &id, Duration::from_secs(args.timeout), output).await?;
+    follow::conclude(&ended, output)
+}
+
+async fn deployment(
+    client: &Client,
+    output: Output,
+    command: DeploymentCommand,
+) -> Result<(), CliError> {
+    match command {
+        DeploymentCommand::List(args) => {
+            let filter = DeploymentFilter {
+                service: args.service,
+                namespace: args.namespace,
+                version: args.version,
+                context: args.context,
+                status: args.status,
+                release: args.release,
+            };
+            let page = client.deployments(&filter, paging(&args.paging)).await?;
+            output::page(
+                output,
+                &page,
+                &output::DEPLOYMENT_HEADER,
+                output::deployment_row,
+            );
+        }
+        DeploymentCommand::Get(id) => {
+            output::deployment(output, &client.deployment(&id.id).await?);
+        }
+        DeploymentCommand::Log(id) => {
+            let deployment = client.deployment(&id.id).await?;
+            let lines = deployment.log.unwrap_or_default();
+            match output {
+                Output::Json => output::json(&lines),
+                Output::Table => {
+                    for line in &lines {
+                        println!("{}", output::log_line(line));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn services(
+    client: &Client,
+    output: Output,
+    command: ServicesCommand,
+) -> Result<(), CliError> {
+    match command {
+        ServicesCommand::List(args) => {
+            let filter = ServiceFilter {
+                name: args.name,
+                namespace: args.namespace,
+            };
+            let page = client.services(&filter, paging(&args.paging)).await?;
+            output::page(output, &page, &output::SERVICE_HEADER, output::service_row);
+        }
+        ServicesCommand::Get(id) => output::service(output, &client.service(&id.id).await?),
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Printing results: aligned tables and readable lines for people, JSON for scripts.
+
+use comfy_table::presets::NOTHING;
+use comfy_table::{ContentArrangement, Table};
+use kubernaut_client::{
+    ContextBody, DeploymentBody, LogLineBody, PageBody, ReleaseBody, ServiceBody,
+    ServiceDetailBody, Stream,
+};
+use serde::Serialize;
+
+use crate::args::Output;
+
+/// Prints `value` as pretty JSON.
+pub fn json(value: &impl Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(error) => eprintln!("kubernaut: cannot print JSON: {error}"),
+    }
+}
+
+/// Prints a page: the items as a table (with a count line when the page is partial), or the
+/// whole page body as JSON.
+pub fn page<T: Serialize>(
+    output: Output,
+    page: &PageBody<T>,
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) {
+    match output {
+        Output::Json => json(page),
+        Output::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(NOTHING)
+                .set_content_arrangement(ContentArrangement::Disabled)
+                .set_header(header.iter().copied());
+            for item in &page.items {
+                table.add_row(row(item));
+            }
+            println!("{}", trim_lines(&table.to_string()));
+            let shown = page.items.len() as u64;
+            if shown < page.count {
+                println!(
+                    "({shown} of {}, from offset {}; use --limit and --offset for more)",
+                    page.count, page.offset
+                );
+            }
+        }
+    }
+}
+
+fn trim_lines(text: &str) -> String {
+    text.lines()
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Columns of a release list.
+pub const RELEASE_HEADER: [&str; 5] = ["ID", "SERVICE", "NAMESPACE", "VERSION", "CREATED"];
+
+/// A release as a row.
+pub fn release_row(release: &ReleaseBody) -> Vec<String> {
+    vec![
+        release.id.to_string(),
+        release.service.name.clone(),
+        release.service.namespace.clone(),
+        release.version.clone(),
+        release.created_on.clone(),
+    ]
+}
+
+/// Columns of a deployment list.
+pub const DEPLOYMENT_HEADER: [&str; 6] =
+    ["ID", "SERVICE", "VERSION", "CONTEXT", "STATUS", "CREATED"];
+
+/// A deployment as a row.
+pub fn deployment_row(deployment: &DeploymentBody) -> Vec<String> {
+    vec![
+        deployment.id.to_string(),
+        deployment.release.service.name.clone(),
+        deployment.release.version.clone(),
+        deployment.context.clone(),
+        deployment.status.to_string(),
+        deployment.created_on.clone(),
+    ]
+}
+
+/// Columns of a service list.
+pub const SERVICE_HEADER: [&str; 4] = ["ID", "NAME", "NAMESPACE", "CREATED"];
+
+/// A service as a row.
+pub fn service_row(service: &ServiceBody) -> Vec<String> {
+    vec![
+        service.id.to_string(),
+        service.name.clone(),
+        service.namespace.clone(),
+        service.created_on.clone(),
+    ]
+}
+
+/// Columns of the context list.
+pub const CONTEXT_HEADER: [&str; 2] = ["NAME", "KIND"];
+
+/// A context as a row.
+pub fn context_row(context: &ContextBody) -> Vec<String> {
+    vec![context.name.clone(), context.kind.clone()]
+}
+
+/// A release: its fields, attributes and template.
+pub fn release(output: Output, release: &ReleaseBody) {
+    if output == Output::Json {
+        return json(release);
+    }
+    println!("Release:   {}", release.id);
+    println!(
+        "Service:   {} (namespace {})",
+        release.service.name, release.service.namespace
+    );
+    println!("Version:   {}", release.version);
+    println!(
+        "Created:   {} by {}",
+        release.created_on, release.created_by
+    );
+    println!("Template:  sha256 {}", release.template.checksum);
+    println!("Attributes:");
+    for (name, value) in &release.attributes {
+        println!("  {name}={value}");
+    }
+    if let Some(source) = &release.template.source {
+        println!("---");
+        print!("{source}");
+        if !source.ends_with('\n') {
+            println!();
+        }
+    }
+}
+
+/// A deployment: its fields, error and manifest.
+pub fn deployment(output: Output, deployment: &DeploymentBody) {
+    if output == Output::Json {
+        return json(deployment);
+    }
+    println!("Deployment: {}", deployment.id);
+    println!(
+        "Release:    {} version {} ({})",
+        deployment.release.service.name, deployment.release.version, deployment.release.id
+    );
+    println!(
+        "Context:    {} (namespace {})",
+        deployment.context, deployment.namespace
+    );
+    println!("Status:     {}", deployment.status);
+    if let Some(error) = &deployment.error {
+        println!("Error:      {error}");
+    }
+    println!(
+        "Created:    {} by {}",
+        deployment.created_on, deployment.created_by
+    );
+    if let Some(started) = &deployment.started_on {
+        println!("Started:    {started}");
+    }
+    if let Some(finished) = &deployment.finished_on {
+        println!("Finished:   {finished}");
+    }
+    if let Some(manifest) = &deployment.manifest {
+        println!("---");
+        print!("{manifest}");
+        if !manifest.ends_with('\n') {
+            println!();
+        }
+    }
+}
+
+/// A service with its latest release and deployments.
+pub fn service(output: Output, service: &ServiceDetailBody) {
+    if output == Output::Json {
+        return json(service);
+    }
+    println!(
+        "Service:   {} (namespace {})",
+        service.service.name, service.service.namespace
+    );
+    println!("Id:        {}", service.service.id);
+    match &service.latest_release {
+        Some(release) => println!("Latest:    version {} ({})", release.version, release.id),
+        None => println!("Latest:    no release"),
+    }
+    if service.latest_deployments.is_empty() {
+        println!("Deployed:  nowhere");
+        return;
+    }
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header([
+        "CONTEXT",
+        "VERSION",
+        "STATUS",
+        "DEPLOYMENT",
+        "CREATED",
+    ]);
+    for (context, deployment) in &service.latest_deployments {
+        table.add_row([
+            context.clone(),
+            deployment.release.version.clone(),
+            deployment.status.to_string(),
+            deployment.id.to_string(),
+            deployment.created_on.clone(),
+        ]);
+    }
+    println!("{}", trim_lines(&table.to_string()));
+}
+
+/// One log line as `kubernaut deployment log` and `deploy --wait` print it.
+pub fn log_line(line: &LogLineBody) -> String {
+    let marker = match line.stream {
+        Stream::Stdout => "",
+        Stream::Stderr => "error: ",
+    };
+    format!("{} {marker}{}", line.written_on, line.content)
+}
