@@ -20,7 +20,8 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, Route};
 use kubernaut_cluster::Contexts;
 use kubernaut_store::Store;
-use tokio::sync::Notify;
+
+use crate::deploy::Signals;
 
 pub use error::ApiError;
 
@@ -38,8 +39,8 @@ pub struct AppState {
     pub contexts: Arc<Contexts>,
     /// Whether manifests may hold cluster-scoped kinds.
     pub allow_cluster_scoped: bool,
-    /// Wakes the deployment worker when a deployment is stored.
-    pub wake: Arc<Notify>,
+    /// Signals between the API and the deployment worker of this server.
+    pub signals: Arc<Signals>,
 }
 
 impl AppState {
@@ -50,7 +51,7 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             contexts,
             allow_cluster_scoped: false,
-            wake: Arc::new(Notify::new()),
+            signals: Arc::new(Signals::default()),
         }
     }
 }

@@ -63,7 +63,12 @@ impl Harness {
             rollout_timeout,
             ..WorkerOptions::default()
         };
-        let worker = Worker::new(state.store.clone(), contexts, options, state.wake.clone());
+        let worker = Worker::new(
+            state.store.clone(),
+            contexts,
+            options,
+            state.signals.clone(),
+        );
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
         actix_web::rt::spawn(worker.run(async move { stopped.notified().await }));

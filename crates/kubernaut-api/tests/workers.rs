@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kubernaut_api::deploy::{Worker, WorkerOptions, render};
+use kubernaut_api::deploy::{Signals, Worker, WorkerOptions, render};
 use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
 use kubernaut_domain::{
     ANONYMOUS, Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease,
@@ -104,7 +104,7 @@ fn start_worker(
         lease,
         ..WorkerOptions::default()
     };
-    let worker = Worker::new(db.open(), contexts, options, Arc::new(Notify::new()));
+    let worker = Worker::new(db.open(), contexts, options, Arc::new(Signals::default()));
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
     let handle = tokio::spawn(worker.run(async move { stopped.notified().await }));

@@ -13,7 +13,7 @@ use actix_web::{App, HttpServer};
 use anyhow::Context;
 use clap::Parser;
 use kubernaut_api::AppState;
-use kubernaut_api::deploy::{Worker, WorkerOptions};
+use kubernaut_api::deploy::{Signals, Worker, WorkerOptions};
 use kubernaut_cluster::Contexts;
 use kubernaut_store::{Store, StoreOptions};
 use tokio::sync::Notify;
@@ -58,15 +58,19 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             names.join(", ")
         }
     );
-    let wake = Arc::new(Notify::new());
     let state = AppState {
         store: store.clone(),
         body_limit: settings.server.body_limit,
         contexts: contexts.clone(),
         allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
-        wake: wake.clone(),
+        signals: Arc::new(Signals::default()),
     };
-    let worker = Worker::new(store, contexts, worker_options(&settings), wake);
+    let worker = Worker::new(
+        store,
+        contexts,
+        worker_options(&settings),
+        state.signals.clone(),
+    );
     actix_web::rt::System::new().block_on(serve(state, worker, &settings.server.listen))
 }
 

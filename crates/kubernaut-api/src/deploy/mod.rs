@@ -12,6 +12,41 @@ use thiserror::Error;
 
 pub use worker::{Worker, WorkerOptions};
 
+use tokio::sync::Notify;
+
+/// What the API and the worker of one server tell each other, so that neither waits for its
+/// next poll: a deployment was stored, a deployment ended.
+#[derive(Debug, Default)]
+pub struct Signals {
+    stored: Notify,
+    ended: Notify,
+}
+
+impl Signals {
+    /// Wakes the worker: a deployment was stored.
+    pub fn stored(&self) {
+        self.stored.notify_one();
+    }
+
+    /// Wakes every waiting request: a deployment ended.
+    pub fn ended(&self) {
+        self.ended.notify_waiters();
+    }
+
+    /// Completes when a deployment was stored (or had been, since the last call).
+    pub async fn wait_stored(&self) {
+        self.stored.notified().await;
+    }
+
+    /// A future that completes at the next [`Signals::ended`]; registered at once, so that an
+    /// end signalled between this call and its `.await` is not missed.
+    pub fn next_end(&self) -> impl Future<Output = ()> + '_ {
+        let mut notified = Box::pin(self.ended.notified());
+        notified.as_mut().enable();
+        notified
+    }
+}
+
 /// Why a release cannot be deployed as rendered.
 #[derive(Debug, Error)]
 pub enum DeployError {

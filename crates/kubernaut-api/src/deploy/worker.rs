@@ -8,10 +8,10 @@ use std::time::Duration;
 use kubernaut_cluster::Contexts;
 use kubernaut_domain::{DeploymentStatus, Stream};
 use kubernaut_store::{Claim, Progress, Store};
-use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use crate::deploy::Signals;
 use crate::deploy::run::{Recorder, Stop, run};
 
 /// How a worker runs deployments.
@@ -52,17 +52,17 @@ pub struct Worker {
     store: Store,
     contexts: Arc<Contexts>,
     options: WorkerOptions,
-    wake: Arc<Notify>,
+    signals: Arc<Signals>,
 }
 
 impl Worker {
-    /// A worker with a fresh id; `wake` lets the API start a new deployment without waiting for
-    /// the next poll.
+    /// A worker with a fresh id; `signals` let the API start a new deployment without waiting
+    /// for the next poll, and let waiting requests learn at once that one ended.
     pub fn new(
         store: Store,
         contexts: Arc<Contexts>,
         options: WorkerOptions,
-        wake: Arc<Notify>,
+        signals: Arc<Signals>,
     ) -> Self {
         let suffix = Uuid::new_v4().simple().to_string();
         Self {
@@ -70,7 +70,7 @@ impl Worker {
             store,
             contexts,
             options,
-            wake,
+            signals,
         }
     }
 
@@ -95,7 +95,7 @@ impl Worker {
             }
             tokio::select! {
                 () = &mut shutdown => break,
-                () = self.wake.notified() => {}
+                () = self.signals.wait_stored() => {}
                 () = tokio::time::sleep(self.options.poll_interval) => {}
                 _ = renew.tick() => self.renew().await,
                 Some(_) = running.join_next() => {}
@@ -175,7 +175,10 @@ impl Worker {
         };
         let status = end.status;
         match recorder.record(end).await {
-            Ok(()) => log::info!("deployment {id}: {}", status.map_or("", |s| s.as_str())),
+            Ok(()) => {
+                self.signals.ended();
+                log::info!("deployment {id}: {}", status.map_or("", |s| s.as_str()));
+            }
             Err(Stop::Abandoned(reason) | Stop::Failed(reason)) => {
                 log::warn!("deployment {id}: cannot record its end: {reason}");
             }

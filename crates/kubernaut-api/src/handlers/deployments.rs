@@ -73,7 +73,7 @@ pub(crate) async fn create(
         Ok::<_, ApiError>(store.create_deployment(&new, &first_line)?)
     })
     .await??;
-    state.wake.notify_one();
+    state.signals.stored();
     let id = detail.deployment.id;
     let location = format!("/api/deployments/{id}");
     match wait {
@@ -81,9 +81,7 @@ pub(crate) async fn create(
             .insert_header((header::LOCATION, location))
             .json(wire::deployment_detail(detail))),
         Some(wait) => {
-            let current = wait_for_end(&state.store, id, wait)
-                .await?
-                .unwrap_or(detail);
+            let current = wait_for_end(&state, id, wait).await?.unwrap_or(detail);
             Ok(HttpResponse::Ok()
                 .insert_header((header::LOCATION, location))
                 .json(wire::deployment_detail(current)))
@@ -175,15 +173,17 @@ fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
     Ok(wait)
 }
 
-/// Reads the deployment until it ended or `wait` passed; its last state.
+/// Reads the deployment until it ended or `wait` passed; its last state. It is read again when
+/// this server's worker ends a deployment, and every [`WAIT_POLL`] for other servers' workers.
 async fn wait_for_end(
-    store: &Store,
+    state: &AppState,
     id: Uuid,
     wait: Duration,
 ) -> Result<Option<kubernaut_domain::DeploymentDetail>, ApiError> {
     let deadline = Instant::now() + wait;
     loop {
-        let reader = store.clone();
+        let end_signal = state.signals.next_end();
+        let reader = state.store.clone();
         let current = web::block(move || reader.deployment(id)).await??;
         let ended = current
             .as_ref()
@@ -191,7 +191,11 @@ async fn wait_for_end(
         if ended || Instant::now() >= deadline {
             return Ok(current);
         }
-        tokio::time::sleep(WAIT_POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        let poll = WAIT_POLL.min(deadline.saturating_duration_since(Instant::now()));
+        tokio::select! {
+            () = end_signal => {}
+            () = tokio::time::sleep(poll) => {}
+        }
     }
 }
 
