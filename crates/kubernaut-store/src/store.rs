@@ -1,3 +1,4 @@
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -62,6 +63,10 @@ const WRITE_ATTEMPTS: u32 = 5;
 pub struct Store {
     pool: Pool<ConnectionManager>,
     url: DatabaseUrl,
+    /// On SQLite, writers of this process take turns here. SQLite has one writer at a time,
+    /// and a transaction that reads before it writes fails at once with "database is locked"
+    /// (its busy timeout does not apply) when another writer holds the lock.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -99,7 +104,12 @@ impl Store {
                 url: url.to_string(),
                 reason: e.to_string(),
             })?;
-        Ok(Self { pool, url })
+        let sqlite_writer = (url.backend() == Backend::Sqlite).then(Arc::default);
+        Ok(Self {
+            pool,
+            url,
+            sqlite_writer,
+        })
     }
 
     /// The backend in use.
@@ -195,7 +205,9 @@ impl Store {
         lease: Duration,
         max: usize,
     ) -> Result<Vec<Claim>, StoreError> {
-        queue::claim(&mut *self.conn()?, worker, lease, max)
+        let mut conn = self.conn()?;
+        let _turn = self.writer_turn();
+        queue::claim(&mut conn, worker, lease, max)
     }
 
     /// Records progress of a deployment `worker` holds, renewing its claim for `lease`.
@@ -212,12 +224,16 @@ impl Store {
 
     /// Renews every claim `worker` holds for `lease`; returns how many.
     pub fn renew_claims(&self, worker: &str, lease: Duration) -> Result<usize, StoreError> {
-        queue::renew(&mut *self.conn()?, worker, lease)
+        let mut conn = self.conn()?;
+        let _turn = self.writer_turn();
+        queue::renew(&mut conn, worker, lease)
     }
 
     /// Lets every claim `worker` holds lapse at once, for a graceful shutdown.
     pub fn release_claims(&self, worker: &str) -> Result<usize, StoreError> {
-        queue::release(&mut *self.conn()?, worker)
+        let mut conn = self.conn()?;
+        let _turn = self.writer_turn();
+        queue::release(&mut conn, worker)
     }
 
     /// Services, newest first.
@@ -234,6 +250,14 @@ impl Store {
         services::get(&mut *self.conn()?, id)
     }
 
+    /// Waits for this process's turn to write, on SQLite; `None` on PostgreSQL. Take the pooled
+    /// connection first, so that a writer waiting for its turn never holds up the one writing.
+    fn writer_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        self.sqlite_writer
+            .as_ref()
+            .map(|lock| lock.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     fn conn(&self) -> Result<PooledConnection<ConnectionManager>, StoreError> {
         Ok(self.pool.get()?)
     }
@@ -244,6 +268,7 @@ impl Store {
         f: impl Fn(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
+        let _turn = self.writer_turn();
         let mut attempt = 1;
         loop {
             match conn.transaction(|conn| f(conn)) {

@@ -256,7 +256,46 @@ fn released_claims_are_resumed_at_once_and_renewed_ones_are_not(db: &TestDatabas
     assert_eq!(status(&store, id), DeploymentStatus::Succeeded);
 }
 
+fn concurrent_writers_all_succeed(db: &TestDatabase) {
+    let store = db.open();
+    let release = release(&store, "hello", "1");
+    let claim_and_finish = |store: &Store, worker: &str| {
+        let claimed = claimed_ids(store, worker, LEASE);
+        for id in &claimed {
+            assert!(finish(store, *id, worker));
+        }
+        claimed.len()
+    };
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let worker = format!("w{thread}");
+                for _ in 0..15 {
+                    deploy(&store, release, &format!("ctx-{thread}"));
+                    claim_and_finish(&store, &worker);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    while claim_and_finish(&store, "sweeper") > 0 {}
+    let succeeded = store
+        .deployments(
+            &DeploymentFilter {
+                status: Some(DeploymentStatus::Succeeded),
+                ..DeploymentFilter::default()
+            },
+            Page::default(),
+        )
+        .unwrap();
+    assert_eq!(succeeded.count, 120);
+}
+
 store_tests!(
+    concurrent_writers_all_succeed,
     create_get_list_and_delete,
     a_deleted_release_cannot_be_deployed,
     one_deployment_per_service_and_context_runs_at_a_time_in_order,
