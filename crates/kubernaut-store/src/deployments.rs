@@ -140,8 +140,11 @@ pub(crate) fn list(
         let mut query = joined()
             .filter(deployments::deleted_on.is_null())
             .into_boxed();
-        if let Some(ids) = &services {
-            query = query.filter(deployments::service_id.eq_any(ids.clone()));
+        // One service is an equality, so that the index delivers the page in order.
+        match services.as_deref() {
+            Some([id]) => query = query.filter(deployments::service_id.eq(id.clone())),
+            Some(ids) => query = query.filter(deployments::service_id.eq_any(ids.to_vec())),
+            None => {}
         }
         if let Some(version) = &filter.version {
             query = query.filter(releases::version.eq(version.as_str().to_owned()));

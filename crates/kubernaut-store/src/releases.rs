@@ -243,8 +243,14 @@ pub(crate) fn list(
     if let Some(version) = &filter.version {
         query = query.filter(releases::version.eq(version.as_str()));
     }
-    if let Some(services) = &scope {
-        query = query.filter(releases::service_id.eq_any(services.iter().map(|s| s.0.clone())));
+    // One service (the usual filter) is an equality, so that the (service_id, created_on, id)
+    // index delivers the page in order; `= ANY` would read and sort all its releases.
+    match scope.as_deref() {
+        Some([(service, _)]) => query = query.filter(releases::service_id.eq(service.clone())),
+        Some(services) => {
+            query = query.filter(releases::service_id.eq_any(services.iter().map(|s| s.0.clone())));
+        }
+        None => {}
     }
     let rows = query
         .order((releases::created_on.desc(), releases::id.desc()))
