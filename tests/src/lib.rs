@@ -1,6 +1,8 @@
 //! Black-box test harness: builds the real `kubernaut-server` binary, starts it on a free
 //! loopback port, and stops it like an operator would.
 
+pub mod loopback_api;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -1,0 +1,160 @@
+//! An in-memory Kubernetes API (kube-fake-client) served over HTTP on loopback, with a
+//! kubeconfig that points at it: the real binary reaches it through the same kubeconfig path as
+//! a real cluster. The test reads what was applied and plays the controllers.
+
+use std::convert::Infallible;
+use std::path::Path;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube_fake_client::ClientBuilder;
+use serde_json::Value;
+use tempfile::NamedTempFile;
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+/// The kubeconfig context that names the loopback API.
+pub const CONTEXT: &str = "fake-cluster";
+
+/// A fake Kubernetes API on `127.0.0.1:PORT` and a kubeconfig naming it; stops when dropped.
+pub struct LoopbackApi {
+    runtime: Runtime,
+    client: kube::Client,
+    kubeconfig: NamedTempFile,
+}
+
+impl LoopbackApi {
+    /// Starts the API and writes the kubeconfig (context [`CONTEXT`], no credentials).
+    ///
+    /// # Panics
+    /// If the fake client cannot be built or no loopback port can be bound.
+    pub fn start() -> Self {
+        let runtime = Runtime::new().expect("a tokio runtime");
+        let (client, address) = runtime.block_on(async {
+            let client = ClientBuilder::new()
+                .with_status_subresource::<Deployment>()
+                .build()
+                .await
+                .expect("the fake Kubernetes API");
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port");
+            let address = listener.local_addr().expect("its address");
+            tokio::spawn(serve(listener, client.clone()));
+            (client, address)
+        });
+        let kubeconfig = NamedTempFile::new().expect("a kubeconfig file");
+        std::fs::write(
+            kubeconfig.path(),
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: {CONTEXT}\n\
+                 clusters:\n- name: loopback\n  cluster:\n    server: http://{address}\n\
+                 contexts:\n- name: {CONTEXT}\n  context:\n    cluster: loopback\n    \
+                 user: nobody\nusers:\n- name: nobody\n  user: {{}}\n"
+            ),
+        )
+        .expect("write the kubeconfig");
+        Self {
+            runtime,
+            client,
+            kubeconfig,
+        }
+    }
+
+    /// The kubeconfig file.
+    pub fn kubeconfig(&self) -> &Path {
+        self.kubeconfig.path()
+    }
+
+    /// The object stored under `namespace/name`, as JSON.
+    pub fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let api = self.api(group, kind, namespace);
+        self.runtime
+            .block_on(api.get_opt(name))
+            .expect("read from the fake API")
+            .map(|object| serde_json::to_value(object).expect("an object as JSON"))
+    }
+
+    /// Writes a Deployment's status as its controller would once all `replicas` are updated
+    /// and available.
+    pub fn roll_out_deployment(&self, namespace: &str, name: &str, replicas: i64) {
+        self.set_deployment_status(
+            namespace,
+            name,
+            serde_json::json!({
+                "replicas": replicas,
+                "updatedReplicas": replicas,
+                "readyReplicas": replicas,
+                "availableReplicas": replicas,
+            }),
+        );
+    }
+
+    /// Writes a Deployment's status as its controller would, `observedGeneration` set to the
+    /// Deployment's current generation.
+    pub fn set_deployment_status(&self, namespace: &str, name: &str, mut status: Value) {
+        let generation = self
+            .get("apps", "Deployment", namespace, name)
+            .and_then(|d| d["metadata"]["generation"].as_i64())
+            .unwrap_or(1);
+        status["observedGeneration"] = generation.into();
+        let api = self.api("apps", "Deployment", namespace);
+        let patch = Patch::Merge(serde_json::json!({ "status": status }));
+        self.runtime
+            .block_on(api.patch_status(name, &PatchParams::default(), &patch))
+            .expect("write the Deployment's status");
+    }
+
+    fn api(&self, group: &str, kind: &str, namespace: &str) -> Api<DynamicObject> {
+        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, "v1", kind));
+        Api::namespaced_with(self.client.clone(), namespace, &resource)
+    }
+}
+
+/// Accepts connections and forwards every request to the fake client.
+async fn serve(listener: TcpListener, client: kube::Client) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| forward(client.clone(), request));
+            // A client hanging up mid-request ends only its connection.
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn forward(
+    client: kube::Client,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => return Ok(plain(StatusCode::BAD_REQUEST, error.to_string())),
+    };
+    let request = Request::from_parts(parts, kube::client::Body::from(body.to_vec()));
+    match client.send(request).await {
+        Ok(response) => {
+            let (parts, body) = response.into_parts();
+            match body.collect().await {
+                Ok(collected) => Ok(Response::from_parts(parts, Full::new(collected.to_bytes()))),
+                Err(error) => Ok(plain(StatusCode::BAD_GATEWAY, error.to_string())),
+            }
+        }
+        Err(error) => Ok(plain(StatusCode::BAD_GATEWAY, error.to_string())),
+    }
+}
+
+fn plain(status: StatusCode, message: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(message)));
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,196 @@
+//! The real binary deploying through `--kubeconfig` to a Kubernetes API served on loopback
+//! (kube-fake-client behind a small HTTP server): the kubeconfig path, kube-rs client and
+//! server-side apply, end to end. The test plays the Deployment controller.
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use kubernaut_store::testing::TestDatabase;
+use kubernaut_tests::Server;
+use kubernaut_tests::loopback_api::{CONTEXT, LoopbackApi};
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+const TEMPLATE: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{service}}-config
+data:
+  version: \"{{version}}\"
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{service}}
+spec:
+  selector:
+    app: {{service}}
+  ports:
+    - port: 80
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{service}}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: {{service}}
+  template:
+    metadata:
+      labels:
+        app: {{service}}
+    spec:
+      containers:
+        - name: app
+          image: \"{{image}}\"
+";
+
+const ENV: [(&str, &str); 2] = [
+    ("KUBERNAUT__WORKER__ROLLOUT_POLL_MS", "100"),
+    ("KUBERNAUT__WORKER__POLL_INTERVAL_MS", "100"),
+];
+
+fn start(db: &TestDatabase, api: &LoopbackApi) -> Server {
+    let kubeconfig = api.kubeconfig().to_str().unwrap().to_owned();
+    Server::start_with(db.url(), &["--kubeconfig", &kubeconfig], &ENV)
+}
+
+/// Creates release `version` of `hello` and deploys it to the loopback context; the
+/// deployment's path.
+fn release_and_deploy(client: &Client, server: &Server, version: &str) -> String {
+    let response = client
+        .post(server.url("/api/releases"))
+        .json(&json!({
+            "service": "hello", "namespace": "team", "version": version, "template": TEMPLATE,
+            "attributes": {"image": format!("registry.example.com/hello:{version}")},
+        }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = client
+        .post(server.url("/api/deployments"))
+        .json(&json!({"service": "hello", "namespace": "team", "version": version, "context": CONTEXT}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Reads `path` until `done` holds or 30 s passed; the last body.
+fn wait_for(client: &Client, server: &Server, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body: Value = client.get(server.url(path)).send().unwrap().json().unwrap();
+        if done(&body) || Instant::now() > deadline {
+            return body;
+        }
+        sleep(Duration::from_millis(100));
+    }
+}
+
+fn ended(deployment: &Value) -> bool {
+    deployment["status"] == "succeeded" || deployment["status"] == "failed"
+}
+
+fn log(deployment: &Value) -> Vec<String> {
+    deployment["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn a_deployment_is_applied_through_the_kubeconfig_and_rolls_out(db: &TestDatabase) {
+    let api = LoopbackApi::start();
+    let server = start(db, &api);
+    let client = Client::new();
+
+    let contexts: Value = client
+        .get(server.url("/api/contexts"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        contexts["items"],
+        json!([{"name": CONTEXT, "kind": "kubeconfig"}])
+    );
+
+    let path = release_and_deploy(&client, &server, "1");
+    let rolling_out = wait_for(&client, &server, &path, |d| {
+        d["status"] == "rolling_out" || ended(d)
+    });
+    assert_eq!(rolling_out["status"], "rolling_out", "{rolling_out}");
+
+    let config = api.get("", "ConfigMap", "team", "hello-config").unwrap();
+    assert_eq!(config["data"]["version"], "1");
+    assert_eq!(config["metadata"]["namespace"], "team");
+    let deployment = api.get("apps", "Deployment", "team", "hello").unwrap();
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/hello:1"
+    );
+    assert!(api.get("", "Service", "team", "hello").is_some());
+
+    api.roll_out_deployment("team", "hello", 2);
+    let done = wait_for(&client, &server, &path, ended);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let lines = log(&done);
+    for expected in [
+        "configmap/hello-config created",
+        "service/hello created",
+        "deployment.apps/hello created",
+        "deployment.apps/hello rolled out",
+    ] {
+        assert!(
+            lines.contains(&expected.to_owned()),
+            "{expected}: {lines:?}"
+        );
+    }
+    let position = |line: &str| lines.iter().position(|l| l == line).unwrap();
+    assert!(
+        position("configmap/hello-config created") < position("service/hello created")
+            && position("service/hello created") < position("deployment.apps/hello created"),
+        "applied in order: {lines:?}"
+    );
+}
+
+fn a_progress_deadline_exceeded_fails_the_deployment(db: &TestDatabase) {
+    let api = LoopbackApi::start();
+    let server = start(db, &api);
+    let client = Client::new();
+    let path = release_and_deploy(&client, &server, "1");
+    let rolling_out = wait_for(&client, &server, &path, |d| {
+        d["status"] == "rolling_out" || ended(d)
+    });
+    assert_eq!(rolling_out["status"], "rolling_out", "{rolling_out}");
+
+    api.set_deployment_status(
+        "team",
+        "hello",
+        json!({
+            "replicas": 2, "updatedReplicas": 2, "availableReplicas": 0,
+            "conditions": [{
+                "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                "message": "ReplicaSet \"hello-5d4f\" has timed out progressing."
+            }]
+        }),
+    );
+    let failed = wait_for(&client, &server, &path, ended);
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("deployment.apps/hello failed to roll out: "),
+        "{error}"
+    );
+    assert!(error.contains("has timed out progressing"), "{error}");
+}
+
+kubernaut_tests::on_both_backends!(
+    a_deployment_is_applied_through_the_kubeconfig_and_rolls_out,
+    a_progress_deadline_exceeded_fails_the_deployment,
+);
