@@ -10,6 +10,7 @@ pub mod deploy;
 mod error;
 mod handlers;
 mod query;
+mod templates;
 mod wire;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -22,6 +23,7 @@ use kubernaut_cluster::Contexts;
 use kubernaut_store::Store;
 
 use crate::deploy::Signals;
+pub use crate::templates::TemplateCache;
 
 pub use error::ApiError;
 
@@ -41,6 +43,8 @@ pub struct AppState {
     pub allow_cluster_scoped: bool,
     /// Signals between the API and the deployment worker of this server.
     pub signals: Arc<Signals>,
+    /// Compiled templates, by checksum.
+    pub templates: Arc<TemplateCache>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             contexts,
             allow_cluster_scoped: false,
             signals: Arc::new(Signals::default()),
+            templates: Arc::new(TemplateCache::default()),
         }
     }
 }

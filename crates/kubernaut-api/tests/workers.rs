@@ -14,6 +14,7 @@ use kubernaut_domain::{
 };
 use kubernaut_store::Store;
 use kubernaut_store::testing::TestDatabase;
+use kubernaut_template::Template;
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep};
 use uuid::Uuid;
@@ -78,7 +79,8 @@ fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
     .unwrap();
     let release = store.create_release(&new).unwrap().into_inner();
     let context = ContextName::parse("prod").unwrap();
-    let manifest = render(&release, &context, false).unwrap();
+    let template = Template::compile(release.source.as_str()).unwrap();
+    let manifest = render(&release, &template, &context, false).unwrap();
     let deployment = NewDeployment {
         release_id: release.release.id,
         context,

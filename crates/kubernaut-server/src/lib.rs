@@ -12,8 +12,8 @@ use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use kubernaut_api::AppState;
 use kubernaut_api::deploy::{Signals, Worker, WorkerOptions};
+use kubernaut_api::{AppState, TemplateCache};
 use kubernaut_cluster::Contexts;
 use kubernaut_store::{Store, StoreOptions};
 use tokio::sync::Notify;
@@ -64,6 +64,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         contexts: contexts.clone(),
         allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
         signals: Arc::new(Signals::default()),
+        templates: Arc::new(TemplateCache::default()),
     };
     let worker = Worker::new(
         store,

@@ -77,15 +77,16 @@ pub enum DeployError {
     },
 }
 
-/// Renders `release` for `context` and checks that every document may be applied.
+/// Renders `release`, whose compiled template is `template`, for `context`, and checks that
+/// every document may be applied.
 pub fn render(
     release: &ReleaseDetail,
+    template: &Template,
     context: &ContextName,
     allow_cluster_scoped: bool,
 ) -> Result<Manifest, DeployError> {
     let release_context = release.release.render_context(context);
-    let manifest = Template::compile(release.source.as_str())?
-        .render(&release_context, release.release.service.namespace.as_str())?;
+    let manifest = template.render(&release_context, release.release.service.namespace.as_str())?;
     objects(
         &manifest,
         &release.release.service.namespace,

@@ -52,11 +52,12 @@ pub(crate) async fn create(
         )));
     }
     let lookup = ReleaseLookup::parse(request)?;
-    let store = state.store.clone();
-    let allow_cluster_scoped = state.allow_cluster_scoped;
+    let shared = state.clone();
     let detail = web::block(move || {
-        let release = lookup.find(&store)?;
-        let manifest = deploy::render(&release, &context, allow_cluster_scoped)?;
+        let store = &shared.store;
+        let release = lookup.find(store)?;
+        let template = shared.templates.get(&release.source)?;
+        let manifest = deploy::render(&release, &template, &context, shared.allow_cluster_scoped)?;
         let new = NewDeployment {
             release_id: release.release.id,
             context,

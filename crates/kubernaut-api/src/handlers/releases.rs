@@ -2,8 +2,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Data, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use kubernaut_domain::{Namespace, NewRelease, ServiceName, Version};
-use kubernaut_store::{Outcome, ReleaseFilter, Store};
-use kubernaut_template::Template;
+use kubernaut_store::{Outcome, ReleaseFilter};
 
 use crate::AppState;
 use crate::body;
@@ -14,12 +13,14 @@ use crate::wire;
 
 /// Validates the template against the release's own context, then stores the release.
 fn create_release(
-    store: &Store,
+    state: &AppState,
     new: &NewRelease,
 ) -> Result<Outcome<kubernaut_domain::ReleaseDetail>, ApiError> {
-    Template::compile(new.template.as_str())?
+    state
+        .templates
+        .get(&new.template)?
         .render(&new.render_context(), new.namespace.as_str())?;
-    Ok(store.create_release(new)?)
+    Ok(state.store.create_release(new)?)
 }
 
 /// `POST /api/releases`: 201 for a new release, 200 for a repeat of an existing one.
@@ -29,8 +30,8 @@ pub(crate) async fn create(
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let new = body::new_release(&req, payload, state.body_limit).await?;
-    let store = state.store.clone();
-    let outcome = web::block(move || create_release(&store, &new)).await??;
+    let shared = state.clone();
+    let outcome = web::block(move || create_release(&shared, &new)).await??;
     Ok(match outcome {
         Outcome::Created(detail) => {
             let location = format!("/api/releases/{}", detail.release.id);
