@@ -1,16 +1,19 @@
-use std::fmt;
 use std::process::ExitCode;
 
 use kubernaut_client::ClientError;
+use thiserror::Error;
 
 /// Why a command did not succeed, and the exit code that tells a pipeline.
-#[derive(Debug)]
+#[derive(Debug, Error)]
 pub enum CliError {
     /// A request or a local step failed (exit 1).
+    #[error("{0}")]
     Failed(String),
     /// The deployment failed (exit 3).
+    #[error("{0}")]
     DeploymentFailed(String),
     /// Waiting for the deployment timed out (exit 4).
+    #[error("{0}")]
     TimedOut(String),
 }
 
@@ -22,16 +25,6 @@ impl CliError {
             CliError::DeploymentFailed(_) => 3,
             CliError::TimedOut(_) => 4,
         })
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Failed(message)
-            | CliError::DeploymentFailed(message)
-            | CliError::TimedOut(message) => f.write_str(message),
-        }
     }
 }
 
