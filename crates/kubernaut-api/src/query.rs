@@ -6,6 +6,32 @@ use kubernaut_domain::Page;
 
 use crate::error::ApiError;
 
+/// The parameters of `query`, each of the `accepted` names at most once; any other name is a
+/// 400 whose message ends with `accepts` (what the endpoint takes).
+pub(crate) fn parameters(
+    query: &str,
+    accepted: &[&str],
+    accepts: &str,
+) -> Result<HashMap<String, String>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {e}")))?;
+    let mut values = HashMap::new();
+    for (name, value) in pairs {
+        if !accepted.contains(&name.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "unknown query parameter {name:?}; {accepts}"
+            )));
+        }
+        if values.contains_key(&name) {
+            return Err(ApiError::BadRequest(format!(
+                "query parameter {name} is given more than once"
+            )));
+        }
+        values.insert(name, value);
+    }
+    Ok(values)
+}
+
 /// A list request's query: its page and the filters it names.
 #[derive(Debug)]
 pub(crate) struct ListQuery {
@@ -17,23 +43,13 @@ impl ListQuery {
     /// Parses `query`, accepting `limit`, `offset` and the named filters only; an unknown or
     /// repeated parameter is a 400, so that a typo does not silently widen a list.
     pub fn parse(query: &str, filters: &[&str]) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-            .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {e}")))?;
-        let mut values = HashMap::new();
-        for (name, value) in pairs {
-            if name != "limit" && name != "offset" && !filters.contains(&name.as_str()) {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown query parameter {name:?}; this list accepts limit, offset, {}",
-                    filters.join(", ")
-                )));
-            }
-            if values.contains_key(&name) {
-                return Err(ApiError::BadRequest(format!(
-                    "query parameter {name} is given more than once"
-                )));
-            }
-            values.insert(name, value);
-        }
+        let mut accepted = vec!["limit", "offset"];
+        accepted.extend_from_slice(filters);
+        let mut values = parameters(
+            query,
+            &accepted,
+            &format!("this list accepts {}", accepted.join(", ")),
+        )?;
         let page = Page::parse(
             values.remove("limit").as_deref(),
             values.remove("offset").as_deref(),

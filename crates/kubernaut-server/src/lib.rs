@@ -12,8 +12,8 @@ use actix_web::middleware::Logger;
 use actix_web::{App, HttpServer};
 use anyhow::Context;
 use clap::Parser;
-use kubernaut_api::deploy::{Signals, Worker, WorkerOptions};
-use kubernaut_api::{AppState, TemplateCache};
+use kubernaut_api::AppState;
+use kubernaut_api::deploy::{Worker, WorkerOptions};
 use kubernaut_cluster::Contexts;
 use kubernaut_store::{Store, StoreOptions};
 use tokio::sync::Notify;
@@ -59,12 +59,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         }
     );
     let state = AppState {
-        store: store.clone(),
         body_limit: settings.server.body_limit,
-        contexts: contexts.clone(),
         allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
-        signals: Arc::new(Signals::default()),
-        templates: Arc::new(TemplateCache::default()),
+        ..AppState::new(store.clone(), contexts.clone())
     };
     let worker = Worker::new(
         store,

@@ -150,57 +150,43 @@ fn resume_lapsed(
     lease: Duration,
 ) -> Result<Option<Claim>, StoreError> {
     let previous = head.claimed_by.as_deref().unwrap_or("unknown");
-    let give_up = head.attempts >= MAX_ATTEMPTS;
+    // Compare-and-set: still held by the same worker, in the same status, and still lapsed
+    // (a worker that renewed meanwhile keeps its deployment).
     let target = diesel::update(deployments::table.find(&head.id))
         .filter(deployments::status.eq(&head.status))
-        .filter(deployments::claimed_by.eq(&head.claimed_by));
-    let updated = match (give_up, head.lease_until) {
-        (true, lease_until) => {
-            let error = format!(
-                "interrupted {} times: the kubernaut-server running it stopped while it was \
-                 {}; deploy the release again",
-                head.attempts, head.status
-            );
-            let set = (
+        .filter(deployments::claimed_by.eq(&head.claimed_by))
+        .filter(
+            deployments::lease_until
+                .is_null()
+                .or(deployments::lease_until.le(now())),
+        );
+    if head.attempts >= MAX_ATTEMPTS {
+        let error = format!(
+            "interrupted {} times: the kubernaut-server running it stopped while it was {}; \
+             deploy the release again",
+            head.attempts, head.status
+        );
+        let updated = target
+            .set((
                 deployments::status.eq(DeploymentStatus::Failed.as_str()),
                 deployments::error.eq(error.clone()),
                 deployments::lease_until.eq(None::<NaiveDateTime>),
                 deployments::finished_on.eq(now()),
-            );
-            let updated = match lease_until {
-                Some(until) => target
-                    .filter(deployments::lease_until.eq(until))
-                    .set(set)
-                    .execute(conn)?,
-                None => target
-                    .filter(deployments::lease_until.is_null())
-                    .set(set)
-                    .execute(conn)?,
-            };
-            if updated > 0 {
-                append_log(conn, &head.id, &[(Stream::Stderr, error)])?;
-            }
-            return Ok(None);
+            ))
+            .execute(conn)?;
+        if updated > 0 {
+            append_log(conn, &head.id, &[(Stream::Stderr, error)])?;
         }
-        (false, lease_until) => {
-            let set = (
-                deployments::status.eq(DeploymentStatus::Applying.as_str()),
-                deployments::claimed_by.eq(worker),
-                deployments::lease_until.eq(lease_end(lease)),
-                deployments::attempts.eq(head.attempts + 1),
-            );
-            match lease_until {
-                Some(until) => target
-                    .filter(deployments::lease_until.eq(until))
-                    .set(set)
-                    .execute(conn)?,
-                None => target
-                    .filter(deployments::lease_until.is_null())
-                    .set(set)
-                    .execute(conn)?,
-            }
-        }
-    };
+        return Ok(None);
+    }
+    let updated = target
+        .set((
+            deployments::status.eq(DeploymentStatus::Applying.as_str()),
+            deployments::claimed_by.eq(worker),
+            deployments::lease_until.eq(lease_end(lease)),
+            deployments::attempts.eq(head.attempts + 1),
+        ))
+        .execute(conn)?;
     if updated == 0 {
         return Ok(None);
     }

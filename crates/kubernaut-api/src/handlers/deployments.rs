@@ -16,7 +16,7 @@ use crate::body;
 use crate::deploy;
 use crate::error::ApiError;
 use crate::handlers::{not_found, parse_id};
-use crate::query::ListQuery;
+use crate::query::{ListQuery, parameters};
 use crate::wire;
 
 /// The longest `?wait=` accepted, in seconds.
@@ -145,33 +145,23 @@ impl ReleaseLookup {
 
 /// `?wait=<seconds>`, the only query parameter `POST /api/deployments` takes.
 fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-        .map_err(|e| ApiError::BadRequest(format!("the query string is malformed: {e}")))?;
-    let mut wait = None;
-    for (name, value) in pairs {
-        if name != "wait" {
-            return Err(ApiError::BadRequest(format!(
-                "unknown query parameter {name:?}; POST /api/deployments accepts wait"
-            )));
-        }
-        if wait.is_some() {
-            return Err(ApiError::BadRequest(
-                "query parameter wait is given more than once".to_owned(),
-            ));
-        }
-        let seconds = value
-            .parse::<u64>()
-            .ok()
-            .filter(|s| *s <= MAX_WAIT_SECS)
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "wait must be an integer number of seconds from 0 to {MAX_WAIT_SECS}, got \
-                     {value:?}"
-                ))
-            })?;
-        wait = Some(Duration::from_secs(seconds));
-    }
-    Ok(wait)
+    let mut parameters = parameters(query, &["wait"], "POST /api/deployments accepts wait")?;
+    parameters
+        .remove("wait")
+        .map(|value| {
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_WAIT_SECS)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "wait must be an integer number of seconds from 0 to {MAX_WAIT_SECS}, \
+                         got {value:?}"
+                    ))
+                })
+        })
+        .transpose()
 }
 
 /// Reads the deployment until it ended or `wait` passed; its last state. It is read again when
