@@ -3,8 +3,9 @@
 //!
 //! Deployments of one service to one context form a *lane* and run one at a time, in creation
 //! order: only the oldest unfinished deployment of a lane can be claimed, and only while nobody
-//! else holds it. A claim is a conditional update (compare-and-set on the status and the lease
-//! seen), so concurrent workers on one database claim each deployment exactly once.
+//! else holds it. A claim is a conditional update (compare-and-set on the status and holder
+//! seen, and on a pending or still lapsed lease), so concurrent workers on one database claim
+//! each deployment exactly once.
 
 use std::collections::HashSet;
 use std::time::Duration;
