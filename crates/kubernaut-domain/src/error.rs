@@ -103,6 +103,44 @@ pub enum ValidationError {
         "attribute {0} is reserved: a deployment sets it to the name of the context it deploys to"
     )]
     ReservedAttribute(&'static str),
+    /// A role that does not exist.
+    #[error("role must be one of viewer, releaser, deployer, admin, got {0:?}")]
+    InvalidRole(String),
+    /// A grant pattern that is not `*`, a name, or a name's start followed by `*`.
+    #[error(
+        "{field} must be *, a name, or a name's start followed by * (like staging-*), got {value:?}"
+    )]
+    InvalidPattern {
+        /// `namespace` or `context`.
+        field: &'static str,
+        /// The refused value, shortened if long.
+        value: String,
+    },
+    /// Too few or too many grants.
+    #[error("grants must hold 1 to 16 grants, got {0}")]
+    GrantCount(usize),
+    /// A token name outside `[a-z0-9][a-z0-9._-]{0,62}`.
+    #[error(
+        "name must be 1 to 63 characters of lowercase letters, digits, '.', '_' and '-', starting \
+         with a letter or digit, got {0:?}"
+    )]
+    InvalidTokenName(String),
+    /// A token lifetime outside 1..=3650 days.
+    #[error("expiresInDays must be an integer from 1 to 3650, got {0}")]
+    InvalidExpiry(i64),
+    /// A configured bootstrap token that is not 32..=256 printable ASCII characters.
+    #[error(
+        "auth.bootstrap_token must be 32 to 256 printable ASCII characters without spaces, got \
+         {0} bytes"
+    )]
+    InvalidBootstrapToken(usize),
+    /// An audit action that does not exist.
+    #[error(
+        "action must be one of release.create, release.delete, deployment.create, \
+         deployment.delete, deployment.cancel, token.create, token.revoke, access.denied, got \
+         {0:?}"
+    )]
+    InvalidAuditAction(String),
 }
 
 /// Shortens `value` for an error message, so that a 64 KiB value does not make a 64 KiB message.

@@ -4,7 +4,9 @@
 //! link it alone. Every constructor that takes outside input validates it and returns a
 //! [`ValidationError`] whose message names the field and the problem.
 
+mod access;
 mod attributes;
+mod audit;
 mod deployment;
 mod entities;
 mod error;
@@ -12,11 +14,14 @@ mod names;
 mod page;
 mod rollout;
 mod template;
+mod token;
 
+pub use access::{Action, Denial, Grant, Grants, Pattern, Role, Visibility};
 pub use attributes::{
     AttributeName, AttributeValue, Attributes, BUILTIN_CONTEXT, BUILTIN_NAMESPACE, BUILTIN_SERVICE,
     BUILTIN_VERSION, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, VALIDATION_CONTEXT,
 };
+pub use audit::{AuditAction, AuditEvent, ChainVerifier, NewAuditEvent, audit_time};
 pub use deployment::{
     ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, NewDeployment,
     ReleaseRef, Stream,
@@ -30,3 +35,7 @@ pub use rollout::{
     daemon_set_rollout, deployment_rollout, stateful_set_rollout, stuck_container,
 };
 pub use template::{Checksum, MAX_TEMPLATE_BYTES, TemplateSource};
+pub use token::{
+    BOOTSTRAP_TOKEN_NAME, ExpiresInDays, NewToken, SERVER_ACTOR, SecretHash, TOKEN_PREFIX, Token,
+    TokenName, validate_bootstrap_secret,
+};
