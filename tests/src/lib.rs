@@ -10,6 +10,10 @@ use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The secret of the global-admin token every test server starts with (its
+/// `auth.bootstrap_token`, unless a test's environment sets another).
+pub const ADMIN_TOKEN: &str = "knt_test-admin-secret-0123456789abcdef0123456789";
+
 /// How long a server may take to start before the test fails.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -55,6 +59,7 @@ impl Server {
         let mut child = Command::new(binary())
             .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
             .args(args)
+            .env("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN", ADMIN_TOKEN)
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())

@@ -2,13 +2,16 @@
 //! read them: camelCase fields, RFC 3339 UTC timestamps (as strings, exactly as sent), ids as
 //! UUIDs. Plain data with serde, so that a client links this crate and `kubernaut-domain` only.
 
+mod audit;
 mod context;
 mod deployment;
 mod error;
 mod page;
 mod release;
 mod service;
+mod token;
 
+pub use audit::{AuditEventBody, AuditVerifyBody};
 pub use context::ContextBody;
 pub use deployment::{CreateDeployment, DeploymentBody, DeploymentReleaseBody, LogLineBody};
 pub use error::ErrorBody;
@@ -16,3 +19,4 @@ pub use kubernaut_domain::{DeploymentStatus, Stream};
 pub use page::PageBody;
 pub use release::{CreateRelease, ReleaseBody, TemplateBody};
 pub use service::{ServiceBody, ServiceDetailBody, ServiceRef};
+pub use token::{CreateToken, GrantBody, TokenBody, WhoamiBody};
