@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use kubernaut_domain::{
     ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, Namespace,
-    NewDeployment, Page, Paged, ReleaseRef, ServiceName, Stream, Version,
+    NewDeployment, Page, Paged, ReleaseRef, ServiceName, Stream, Version, Visibility,
 };
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ use crate::connection::DbConnection;
 use crate::models::{DeploymentRow, LogRow, NewDeploymentRow, ServiceRow, corrupt, now, utc, uuid};
 use crate::schema::{deployment_log, deployments, releases, services};
 use crate::services::matching_services;
+use crate::store::Deletion;
 
 /// Exact-match filters of the deployment list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,6 +116,7 @@ fn joined() -> _ {
 pub(crate) fn list(
     conn: &mut DbConnection,
     filter: &DeploymentFilter,
+    visible: &Visibility,
     page: Page,
 ) -> Result<Paged<Deployment>, StoreError> {
     let empty = Paged {
@@ -123,12 +125,17 @@ pub(crate) fn list(
         limit: page.limit(),
         offset: page.offset(),
     };
-    let services = if filter.service.is_some() || filter.namespace.is_some() {
-        let ids: Vec<String> =
-            matching_services(conn, filter.service.as_ref(), filter.namespace.as_ref())?
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect();
+    let restricted = *visible != Visibility::All;
+    let services = if filter.service.is_some() || filter.namespace.is_some() || restricted {
+        let ids: Vec<String> = matching_services(
+            conn,
+            filter.service.as_ref(),
+            filter.namespace.as_ref(),
+            visible,
+        )?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
         if ids.is_empty() {
             return Ok(empty);
         }
@@ -212,26 +219,28 @@ pub(crate) fn latest_per_context(
     Ok(latest)
 }
 
-/// Soft-deletes a deployment. `Ok(false)` if no deployment has this id; deleting a deleted one
-/// succeeds and changes nothing.
-pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<bool, StoreError> {
+/// Soft-deletes a deployment; deleting a deleted one changes nothing.
+pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
     let id = id.to_string();
-    let exists = deployments::table
+    let active = deployments::table
         .find(&id)
-        .select(deployments::id)
-        .first::<String>(conn)
-        .optional()?
-        .is_some();
-    if exists {
-        diesel::update(deployments::table.find(&id))
-            .filter(deployments::deleted_on.is_null())
-            .set((
-                deployments::deleted_on.eq(now()),
-                deployments::deleted_by.eq(by),
-            ))
-            .execute(conn)?;
+        .select(deployments::deleted_on.is_null())
+        .first::<bool>(conn)
+        .optional()?;
+    match active {
+        None => Ok(Deletion::Unknown),
+        Some(false) => Ok(Deletion::AlreadyDone),
+        Some(true) => {
+            diesel::update(deployments::table.find(&id))
+                .filter(deployments::deleted_on.is_null())
+                .set((
+                    deployments::deleted_on.eq(now()),
+                    deployments::deleted_by.eq(by),
+                ))
+                .execute(conn)?;
+            Ok(Deletion::Done)
+        }
     }
-    Ok(exists)
 }
 
 /// Appends `lines` to a deployment's log, after its last line.

@@ -8,6 +8,7 @@
 //!
 //! Every method of [`Store`] blocks: async callers run it on a blocking thread pool.
 
+mod audit;
 mod connection;
 mod deployments;
 mod error;
@@ -20,13 +21,16 @@ mod services;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod tokens;
 mod url;
 
+pub use audit::{AuditFilter, Verification};
 pub use connection::DbConnection;
 pub use deployments::DeploymentFilter;
 pub use error::StoreError;
 pub use queue::{Claim, MAX_ATTEMPTS, Progress};
 pub use releases::ReleaseFilter;
 pub use services::{ServiceDetail, ServiceFilter};
-pub use store::{Outcome, Store, StoreOptions};
+pub use store::{Deletion, Outcome, Store, StoreOptions, Tx};
+pub use tokens::TokenFilter;
 pub use url::{Backend, DatabaseUrl};

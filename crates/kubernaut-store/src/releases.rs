@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use kubernaut_domain::{
     Attributes, Namespace, NewRelease, Page, Paged, Release, ReleaseDetail, ServiceName,
-    TemplateRef, TemplateSource, Version,
+    TemplateRef, TemplateSource, Version, Visibility,
 };
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use crate::models::{
 };
 use crate::schema::{release_attributes, releases, services, templates};
 use crate::services::{find_or_insert_service, matching_services};
+use crate::store::Deletion;
 use crate::{Outcome, StoreError};
 
 /// Exact-match filters of the release list.
@@ -198,6 +199,7 @@ fn detail(
 pub(crate) fn list(
     conn: &mut DbConnection,
     filter: &ReleaseFilter,
+    visible: &Visibility,
     page: Page,
 ) -> Result<Paged<Release>, StoreError> {
     let empty = Paged {
@@ -206,8 +208,14 @@ pub(crate) fn list(
         limit: page.limit(),
         offset: page.offset(),
     };
-    let scope = if filter.service.is_some() || filter.namespace.is_some() {
-        let services = matching_services(conn, filter.service.as_ref(), filter.namespace.as_ref())?;
+    let restricted = *visible != Visibility::All;
+    let scope = if filter.service.is_some() || filter.namespace.is_some() || restricted {
+        let services = matching_services(
+            conn,
+            filter.service.as_ref(),
+            filter.namespace.as_ref(),
+            visible,
+        )?;
         if services.is_empty() {
             return Ok(empty);
         }
@@ -301,9 +309,8 @@ pub(crate) fn latest_of_service(
     into_release(row, service, template, attributes).map(Some)
 }
 
-/// Soft-deletes a release. `Ok(false)` if no release has this id; deleting a deleted release
-/// succeeds and changes nothing.
-pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<bool, StoreError> {
+/// Soft-deletes a release; deleting a deleted release changes nothing.
+pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
     let id = id.to_string();
     let service_id = releases::table
         .find(&id)
@@ -311,9 +318,12 @@ pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<bool
         .first::<(String, bool)>(conn)
         .optional()?;
     let Some((service_id, active)) = service_id else {
-        return Ok(false);
+        return Ok(Deletion::Unknown);
     };
-    if active {
+    if !active {
+        return Ok(Deletion::AlreadyDone);
+    }
+    {
         let deleted = diesel::update(releases::table.find(&id))
             .filter(releases::deleted_on.is_null())
             .set((releases::deleted_on.eq(now()), releases::deleted_by.eq(by)))
@@ -324,7 +334,7 @@ pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<bool
                 .execute(conn)?;
         }
     }
-    Ok(true)
+    Ok(Deletion::Done)
 }
 
 fn load_attributes(

@@ -71,6 +71,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tokens (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        grants -> Text,
+        global_admin -> Integer,
+        created_on -> Timestamp,
+        created_by -> Text,
+        expires_on -> Nullable<Timestamp>,
+        last_used_on -> Nullable<Timestamp>,
+        revoked_on -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Text>,
+        namespace -> Nullable<Text>,
+        context -> Nullable<Text>,
+        remote_addr -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        details -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(releases -> services (service_id));
 diesel::joinable!(deployments -> releases (release_id));
 diesel::joinable!(deployments -> services (service_id));

@@ -1,7 +1,10 @@
 //! Service queries.
 
 use diesel::prelude::*;
-use kubernaut_domain::{Deployment, Namespace, Page, Paged, Release, Service, ServiceName};
+use diesel::sql_types::Bool;
+use kubernaut_domain::{
+    Deployment, Namespace, Page, Paged, Pattern, Release, Service, ServiceName, Visibility,
+};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -56,15 +59,52 @@ pub(crate) fn find_or_insert_service(
     Ok(row)
 }
 
-/// Ids and active release counts of the services matching the filters.
+/// The backend of [`DbConnection`], for boxed expressions.
+type Db = <DbConnection as Connection>::Backend;
+
+/// A condition on `services.namespace`.
+type NamespaceCondition = Box<dyn BoxableExpression<services::table, Db, SqlType = Bool>>;
+
+/// The SQL condition of the namespaces `visible` holds: exact names in one `IN`, each prefix a
+/// `LIKE` (namespace patterns hold only `[a-z0-9-]`, so no `LIKE` wildcard needs escaping).
+/// `None` when every namespace is visible.
+fn visible_namespaces(visible: &Visibility) -> Option<NamespaceCondition> {
+    let Visibility::Matching(patterns) = visible else {
+        return None;
+    };
+    let exact: Vec<String> = patterns
+        .iter()
+        .filter_map(|p| match p {
+            Pattern::Exact(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut condition: NamespaceCondition = Box::new(services::namespace.eq_any(exact));
+    for pattern in patterns {
+        match pattern {
+            Pattern::Prefix(prefix) => {
+                condition = Box::new(condition.or(services::namespace.like(format!("{prefix}%"))));
+            }
+            Pattern::Any => return None,
+            Pattern::Exact(_) => {}
+        }
+    }
+    Some(condition)
+}
+
+/// Ids and active release counts of the visible services matching the filters.
 pub(crate) fn matching_services(
     conn: &mut DbConnection,
     name: Option<&ServiceName>,
     namespace: Option<&Namespace>,
+    visible: &Visibility,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     let mut query = services::table
         .select((services::id, services::active_releases))
         .into_boxed();
+    if let Some(condition) = visible_namespaces(visible) {
+        query = query.filter(condition);
+    }
     if let Some(name) = name {
         query = query.filter(services::name.eq(name.as_str()));
     }
@@ -77,10 +117,14 @@ pub(crate) fn matching_services(
 pub(crate) fn list(
     conn: &mut DbConnection,
     filter: &ServiceFilter,
+    visible: &Visibility,
     page: Page,
 ) -> Result<Paged<Service>, StoreError> {
     let filtered = || {
         let mut query = services::table.into_boxed();
+        if let Some(condition) = visible_namespaces(visible) {
+            query = query.filter(condition);
+        }
         if let Some(name) = &filter.name {
             query = query.filter(services::name.eq(name.as_str()));
         }

@@ -2,20 +2,25 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
 use kubernaut_domain::{
-    Deployment, DeploymentDetail, Namespace, NewDeployment, NewRelease, Page, Paged, Release,
-    ReleaseDetail, Service, ServiceName, Version,
+    AuditEvent, Deployment, DeploymentDetail, Namespace, NewAuditEvent, NewDeployment, NewRelease,
+    NewToken, Page, Paged, Release, ReleaseDetail, SecretHash, Service, ServiceName, Token,
+    Version, Visibility,
 };
 use uuid::Uuid;
 
+use crate::audit::{AuditFilter, Verification};
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::queue::{Claim, Progress};
 use crate::services::{ServiceDetail, ServiceFilter};
+use crate::tokens::TokenFilter;
 use crate::url::{Backend, DatabaseUrl};
 use crate::{
-    DeploymentFilter, ReleaseFilter, StoreError, deployments, migrations, queue, releases, services,
+    DeploymentFilter, ReleaseFilter, StoreError, audit, deployments, migrations, queue, releases,
+    services, tokens,
 };
 
 /// How a write ended when it may repeat an earlier one.
@@ -33,6 +38,82 @@ impl<T> Outcome<T> {
         match self {
             Outcome::Created(value) | Outcome::Existing(value) => value,
         }
+    }
+}
+
+/// How a delete (or a revocation) of one record ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    /// No record has this id.
+    Unknown,
+    /// The record was deleted now.
+    Done,
+    /// The record was deleted before; nothing changed.
+    AlreadyDone,
+}
+
+/// A write transaction: what is written through it commits together or not at all (a change
+/// and its audit event). Get one from [`Store::transaction`].
+pub struct Tx<'a> {
+    conn: &'a mut DbConnection,
+}
+
+impl Tx<'_> {
+    /// Stores a release with its service, template and attributes.
+    ///
+    /// Posting the same release again returns [`Outcome::Existing`]; the same version with a
+    /// different template or attributes is a [`StoreError::Conflict`].
+    pub fn create_release(
+        &mut self,
+        new: &NewRelease,
+    ) -> Result<Outcome<ReleaseDetail>, StoreError> {
+        releases::create(self.conn, new)
+    }
+
+    /// Soft-deletes a release, recording who did it.
+    pub fn delete_release(&mut self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
+        releases::delete(self.conn, id, by)
+    }
+
+    /// Stores a pending deployment with `first_line` as its log. [`StoreError::NotFound`] if
+    /// its release does not exist or is deleted.
+    pub fn create_deployment(
+        &mut self,
+        new: &NewDeployment,
+        first_line: &str,
+    ) -> Result<DeploymentDetail, StoreError> {
+        deployments::create(self.conn, new, first_line)
+    }
+
+    /// Soft-deletes a deployment (it only hides the record).
+    pub fn delete_deployment(&mut self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
+        deployments::delete(self.conn, id, by)
+    }
+
+    /// Stores a token under the hash of its secret. [`StoreError::Conflict`] if a token that
+    /// is not revoked has its name.
+    pub fn create_token(
+        &mut self,
+        new: &NewToken,
+        secret: &SecretHash,
+    ) -> Result<Token, StoreError> {
+        tokens::create(self.conn, new, secret)
+    }
+
+    /// Revokes a token, recording who did it.
+    pub fn revoke_token(&mut self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
+        tokens::revoke(self.conn, id, by)
+    }
+
+    /// Whether a global-admin token was ever created (revoked ones count).
+    pub fn global_admin_ever(&mut self) -> Result<bool, StoreError> {
+        tokens::global_admin_ever(self.conn)
+    }
+
+    /// Appends an event to the audit chain. Appends from every replica are serialized on the
+    /// chain's head until the transaction ends: append last, after the change it records.
+    pub fn append_audit(&mut self, event: NewAuditEvent) -> Result<AuditEvent, StoreError> {
+        audit::append(self.conn, event)
     }
 }
 
@@ -128,13 +209,13 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a release with its service, template and attributes in one transaction.
-    ///
-    /// Posting the same release again returns [`Outcome::Existing`]; the same version with a
-    /// different template or attributes is a [`StoreError::Conflict`]. Concurrent identical
-    /// calls end with one release, which every caller gets.
-    pub fn create_release(&self, new: &NewRelease) -> Result<Outcome<ReleaseDetail>, StoreError> {
-        self.write(|conn| releases::create(conn, new))
+    /// Runs `f` in one transaction, whole again if it lost a race with a concurrent writer
+    /// (a unique constraint, SQLite's lock): `f` must be safe to repeat.
+    pub fn transaction<T>(
+        &self,
+        f: impl Fn(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write(|conn| f(&mut Tx { conn }))
     }
 
     /// The active release with this id, with its template source.
@@ -146,15 +227,10 @@ impl Store {
     pub fn releases(
         &self,
         filter: &ReleaseFilter,
+        visible: &Visibility,
         page: Page,
     ) -> Result<Paged<Release>, StoreError> {
-        releases::list(&mut *self.conn()?, filter, page)
-    }
-
-    /// Soft-deletes a release, recording who did it. `Ok(false)` if the id is unknown;
-    /// deleting a deleted release is `Ok(true)` and changes nothing.
-    pub fn delete_release(&self, id: Uuid, by: &str) -> Result<bool, StoreError> {
-        self.write(|conn| releases::delete(conn, id, by))
+        releases::list(&mut *self.conn()?, filter, visible, page)
     }
 
     /// The active release of a service's version, with its template source.
@@ -167,16 +243,6 @@ impl Store {
         releases::find_by_version(&mut *self.conn()?, service, namespace, version)
     }
 
-    /// Stores a pending deployment with `first_line` as its log, in one transaction.
-    /// [`StoreError::NotFound`] if its release does not exist or is deleted.
-    pub fn create_deployment(
-        &self,
-        new: &NewDeployment,
-        first_line: &str,
-    ) -> Result<DeploymentDetail, StoreError> {
-        self.write(|conn| deployments::create(conn, new, first_line))
-    }
-
     /// The active deployment with this id, with its manifest and log.
     pub fn deployment(&self, id: Uuid) -> Result<Option<DeploymentDetail>, StoreError> {
         deployments::get(&mut *self.conn()?, id)
@@ -186,14 +252,10 @@ impl Store {
     pub fn deployments(
         &self,
         filter: &DeploymentFilter,
+        visible: &Visibility,
         page: Page,
     ) -> Result<Paged<Deployment>, StoreError> {
-        deployments::list(&mut *self.conn()?, filter, page)
-    }
-
-    /// Soft-deletes a deployment (it only hides the record). `Ok(false)` if the id is unknown.
-    pub fn delete_deployment(&self, id: Uuid, by: &str) -> Result<bool, StoreError> {
-        self.write(|conn| deployments::delete(conn, id, by))
+        deployments::list(&mut *self.conn()?, filter, visible, page)
     }
 
     /// Claims up to `max` deployments for `worker`, holding each for `lease` unless renewed:
@@ -240,9 +302,53 @@ impl Store {
     pub fn services(
         &self,
         filter: &ServiceFilter,
+        visible: &Visibility,
         page: Page,
     ) -> Result<Paged<Service>, StoreError> {
-        services::list(&mut *self.conn()?, filter, page)
+        services::list(&mut *self.conn()?, filter, visible, page)
+    }
+
+    /// The token whose secret hashes to `secret`, revoked or expired ones included: one
+    /// indexed lookup.
+    pub fn token_by_secret(&self, secret: &SecretHash) -> Result<Option<Token>, StoreError> {
+        tokens::by_secret(&mut *self.conn()?, secret)
+    }
+
+    /// The token with this id, revoked or not.
+    pub fn token(&self, id: Uuid) -> Result<Option<Token>, StoreError> {
+        tokens::get(&mut *self.conn()?, id)
+    }
+
+    /// Tokens, newest first.
+    pub fn tokens(&self, filter: &TokenFilter, page: Page) -> Result<Paged<Token>, StoreError> {
+        tokens::list(&mut *self.conn()?, filter, page)
+    }
+
+    /// Records that a token was used at `at`, unless that was already recorded since
+    /// `unless_since` (so that a busy token is written at most once a minute). Whether it wrote.
+    pub fn touch_token(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        unless_since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let _turn = self.writer_turn();
+        tokens::touch(&mut conn, id, at, unless_since)
+    }
+
+    /// Audit events, newest first.
+    pub fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEvent>, StoreError> {
+        audit::list(&mut *self.conn()?, filter, page)
+    }
+
+    /// Checks the audit chain, every event oldest first.
+    pub fn verify_audit(&self) -> Result<Verification, StoreError> {
+        audit::verify(&mut *self.conn()?)
     }
 
     /// The service with this id, its latest release and its latest deployment per context.

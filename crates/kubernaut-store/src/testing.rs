@@ -6,7 +6,48 @@ use diesel::{Connection, PgConnection};
 use tempfile::TempDir;
 use uuid::Uuid;
 
-use crate::{Store, StoreOptions};
+use kubernaut_domain::{DeploymentDetail, NewDeployment, NewRelease, ReleaseDetail};
+
+use crate::{Deletion, Outcome, Store, StoreError, StoreOptions};
+
+/// Writes without audit events, each in its own transaction, for tests that need records to
+/// exist. The shared operations (`kubernaut-app`) pair every real write with its audit event.
+pub trait Writes {
+    /// Stores a release (see [`crate::Tx::create_release`]).
+    fn create_release(&self, new: &NewRelease) -> Result<Outcome<ReleaseDetail>, StoreError>;
+    /// Soft-deletes a release.
+    fn delete_release(&self, id: Uuid, by: &str) -> Result<Deletion, StoreError>;
+    /// Stores a pending deployment.
+    fn create_deployment(
+        &self,
+        new: &NewDeployment,
+        first_line: &str,
+    ) -> Result<DeploymentDetail, StoreError>;
+    /// Soft-deletes a deployment.
+    fn delete_deployment(&self, id: Uuid, by: &str) -> Result<Deletion, StoreError>;
+}
+
+impl Writes for Store {
+    fn create_release(&self, new: &NewRelease) -> Result<Outcome<ReleaseDetail>, StoreError> {
+        self.transaction(|tx| tx.create_release(new))
+    }
+
+    fn delete_release(&self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
+        self.transaction(|tx| tx.delete_release(id, by))
+    }
+
+    fn create_deployment(
+        &self,
+        new: &NewDeployment,
+        first_line: &str,
+    ) -> Result<DeploymentDetail, StoreError> {
+        self.transaction(|tx| tx.create_deployment(new, first_line))
+    }
+
+    fn delete_deployment(&self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
+        self.transaction(|tx| tx.delete_deployment(id, by))
+    }
+}
 
 /// The environment variable naming the PostgreSQL server that tests may create databases on,
 /// e.g. `postgres://kubernaut:kubernaut@127.0.0.1:5432/postgres`.

@@ -8,9 +8,10 @@ use std::time::Duration;
 use common::new_release;
 use kubernaut_domain::{
     ANONYMOUS, ContextName, DeploymentStatus, NewDeployment, Page, ServiceName, Stream, Version,
+    Visibility,
 };
-use kubernaut_store::testing::TestDatabase;
-use kubernaut_store::{DeploymentFilter, MAX_ATTEMPTS, Progress, Store, StoreError};
+use kubernaut_store::testing::{TestDatabase, Writes};
+use kubernaut_store::{Deletion, DeploymentFilter, MAX_ATTEMPTS, Progress, Store, StoreError};
 use uuid::Uuid;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -87,14 +88,22 @@ fn create_get_list_and_delete(db: &TestDatabase) {
     assert_eq!(detail.log[0].stream, Stream::Stdout);
 
     let all = store
-        .deployments(&DeploymentFilter::default(), Page::default())
+        .deployments(
+            &DeploymentFilter::default(),
+            &Visibility::All,
+            Page::default(),
+        )
         .unwrap();
     assert_eq!(all.count, 3);
     let ids: Vec<Uuid> = all.items.iter().map(|d| d.id).collect();
     assert_eq!(ids, [third, second, first], "newest first");
 
-    let count =
-        |filter: DeploymentFilter| store.deployments(&filter, Page::default()).unwrap().count;
+    let count = |filter: DeploymentFilter| {
+        store
+            .deployments(&filter, &Visibility::All, Page::default())
+            .unwrap()
+            .count
+    };
     let hello = Some(ServiceName::parse("hello").unwrap());
     assert_eq!(
         count(DeploymentFilter {
@@ -149,18 +158,29 @@ fn create_get_list_and_delete(db: &TestDatabase) {
         .collect();
     assert_eq!(latest, [("prod".to_owned(), second)]);
 
-    assert!(store.delete_deployment(second, "alice").unwrap());
-    assert!(
+    assert_eq!(
         store.delete_deployment(second, "alice").unwrap(),
+        Deletion::Done
+    );
+    assert_eq!(
+        store.delete_deployment(second, "alice").unwrap(),
+        Deletion::AlreadyDone,
         "retry is safe"
     );
     assert!(store.deployment(second).unwrap().is_none());
-    assert!(!store.delete_deployment(Uuid::now_v7(), "alice").unwrap());
+    assert_eq!(
+        store.delete_deployment(Uuid::now_v7(), "alice").unwrap(),
+        Deletion::Unknown
+    );
     let service = store.service(service_id).unwrap().unwrap();
     assert_eq!(service.latest_deployments[0].id, first);
     assert_eq!(
         store
-            .deployments(&DeploymentFilter::default(), Page::default())
+            .deployments(
+                &DeploymentFilter::default(),
+                &Visibility::All,
+                Page::default()
+            )
             .unwrap()
             .count,
         2
@@ -288,6 +308,7 @@ fn concurrent_writers_all_succeed(db: &TestDatabase) {
                 status: Some(DeploymentStatus::Succeeded),
                 ..DeploymentFilter::default()
             },
+            &Visibility::All,
             Page::default(),
         )
         .unwrap();

@@ -8,10 +8,12 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use kubernaut_domain::{
-    ANONYMOUS, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version,
+    ANONYMOUS, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version, Visibility,
 };
-use kubernaut_store::testing::TestDatabase;
-use kubernaut_store::{Outcome, ReleaseFilter, ServiceFilter, Store, StoreError, StoreOptions};
+use kubernaut_store::testing::{TestDatabase, Writes};
+use kubernaut_store::{
+    Deletion, Outcome, ReleaseFilter, ServiceFilter, Store, StoreError, StoreOptions,
+};
 use uuid::Uuid;
 
 use common::new_release;
@@ -41,7 +43,7 @@ fn filter(service: Option<&str>, namespace: Option<&str>, version: Option<&str>)
 }
 
 fn versions(store: &Store, filter: &ReleaseFilter, page: Page) -> (Vec<String>, u64) {
-    let listed = store.releases(filter, page).unwrap();
+    let listed = store.releases(filter, &Visibility::All, page).unwrap();
     let versions = listed
         .items
         .iter()
@@ -160,7 +162,7 @@ fn lists_are_newest_first_counted_and_paged(db: &TestDatabase) {
     );
     assert_eq!(versions(&store, &all, page(10, 5)), (vec![], 5));
 
-    let listed = store.releases(&all, page(1, 0)).unwrap();
+    let listed = store.releases(&all, &Visibility::All, page(1, 0)).unwrap();
     assert_eq!((listed.limit, listed.offset), (1, 0));
     assert_eq!(listed.items[0].attributes.get("k"), Some("2"));
 }
@@ -229,7 +231,7 @@ fn delete_is_soft_and_safe_to_retry(db: &TestDatabase) {
     );
     let id = first.release.id;
 
-    assert!(store.delete_release(id, "ci").unwrap());
+    assert_eq!(store.delete_release(id, "ci").unwrap(), Deletion::Done);
     assert_eq!(store.release(id).unwrap(), None);
     assert_eq!(
         versions(&store, &ReleaseFilter::default(), Page::default()),
@@ -239,15 +241,19 @@ fn delete_is_soft_and_safe_to_retry(db: &TestDatabase) {
         versions(&store, &filter(Some("hello"), None, None), Page::default()).1,
         1
     );
-    assert!(
+    assert_eq!(
         store.delete_release(id, "ci").unwrap(),
+        Deletion::AlreadyDone,
         "deleting twice succeeds"
     );
     assert_eq!(
         versions(&store, &ReleaseFilter::default(), Page::default()).1,
         1
     );
-    assert!(!store.delete_release(Uuid::new_v4(), "ci").unwrap());
+    assert_eq!(
+        store.delete_release(Uuid::new_v4(), "ci").unwrap(),
+        Deletion::Unknown
+    );
 
     // A deleted version can be released again, as a new release.
     let again = created(store.create_release(&new).unwrap());
@@ -289,7 +295,7 @@ fn concurrent_identical_creates_make_one_release(db: &TestDatabase) {
     );
     assert_eq!(
         store
-            .services(&ServiceFilter::default(), Page::default())
+            .services(&ServiceFilter::default(), &Visibility::All, Page::default())
             .unwrap()
             .count,
         1
@@ -315,7 +321,7 @@ fn services_are_listed_and_show_their_latest_release(db: &TestDatabase) {
     );
 
     let listed = store
-        .services(&ServiceFilter::default(), Page::default())
+        .services(&ServiceFilter::default(), &Visibility::All, Page::default())
         .unwrap();
     assert_eq!(listed.count, 2);
     let names: Vec<_> = listed.items.iter().map(|s| s.name.as_str()).collect();
@@ -324,7 +330,9 @@ fn services_are_listed_and_show_their_latest_release(db: &TestDatabase) {
         namespace: Some(Namespace::parse("jobs").unwrap()),
         ..ServiceFilter::default()
     };
-    let listed = store.services(&jobs, Page::default()).unwrap();
+    let listed = store
+        .services(&jobs, &Visibility::All, Page::default())
+        .unwrap();
     assert_eq!((listed.count, listed.items[0].name.as_str()), (1, "b"));
 
     let service_id = latest.release.service.id;
