@@ -14,6 +14,26 @@ use std::time::Duration;
 /// `auth.bootstrap_token`, unless a test's environment sets another).
 pub const ADMIN_TOKEN: &str = "knt_test-admin-secret-0123456789abcdef0123456789";
 
+/// A blocking HTTP client that sends `token` with every request.
+///
+/// # Panics
+/// If `token` cannot be a header value.
+pub fn client_with_token(token: &str) -> reqwest::blocking::Client {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .expect("a token is a valid header value");
+    value.set_sensitive(true);
+    let headers = reqwest::header::HeaderMap::from_iter([(reqwest::header::AUTHORIZATION, value)]);
+    reqwest::blocking::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("build an HTTP client")
+}
+
+/// A blocking HTTP client that sends [`ADMIN_TOKEN`] with every request.
+pub fn admin_client() -> reqwest::blocking::Client {
+    client_with_token(ADMIN_TOKEN)
+}
+
 /// How long a server may take to start before the test fails.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 

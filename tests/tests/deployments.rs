@@ -4,7 +4,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use kubernaut_store::testing::TestDatabase;
-use kubernaut_tests::Server;
+use kubernaut_tests::{Server, admin_client};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -52,7 +52,7 @@ fn get(client: &Client, server: &Server, path: &str) -> Value {
 }
 
 fn sandbox_release_deploy_and_roll_back(db: &TestDatabase) {
-    let client = Client::new();
+    let client = admin_client();
     let server = Server::start_with(db.url(), &["--sandbox"], &[]);
     let contexts = get(&client, &server, "/api/contexts");
     assert_eq!(
@@ -96,7 +96,7 @@ fn sandbox_release_deploy_and_roll_back(db: &TestDatabase) {
 }
 
 fn a_killed_server_leaves_no_deployment_in_flight(db: &TestDatabase) {
-    let client = Client::new();
+    let client = admin_client();
     let env = [
         ("KUBERNAUT__WORKER__LEASE_SECS", "1"),
         ("KUBERNAUT__WORKER__ROLLOUT_TIMEOUT_SECS", "3"),

@@ -6,8 +6,8 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use kubernaut_store::testing::TestDatabase;
-use kubernaut_tests::Server;
 use kubernaut_tests::loopback_api::{CONTEXT, LoopbackApi};
+use kubernaut_tests::{Server, admin_client};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -107,7 +107,7 @@ fn log(deployment: &Value) -> Vec<String> {
 fn a_deployment_is_applied_through_the_kubeconfig_and_rolls_out(db: &TestDatabase) {
     let api = LoopbackApi::start();
     let server = start(db, &api);
-    let client = Client::new();
+    let client = admin_client();
 
     let contexts: Value = client
         .get(server.url("/api/contexts"))
@@ -162,7 +162,7 @@ fn a_deployment_is_applied_through_the_kubeconfig_and_rolls_out(db: &TestDatabas
 fn a_progress_deadline_exceeded_fails_the_deployment(db: &TestDatabase) {
     let api = LoopbackApi::start();
     let server = start(db, &api);
-    let client = Client::new();
+    let client = admin_client();
     let path = release_and_deploy(&client, &server, "1");
     let rolling_out = wait_for(&client, &server, &path, |d| {
         d["status"] == "rolling_out" || ended(d)

@@ -5,9 +5,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use kubernaut_store::testing::TestDatabase;
-use kubernaut_tests::{Server, run_to_exit};
+use kubernaut_tests::{Server, admin_client, run_to_exit};
 use reqwest::StatusCode;
-use reqwest::blocking::{Client, multipart};
+use reqwest::blocking::multipart;
 use serde_json::{Value, json};
 
 const TEMPLATE: &str = "apiVersion: apps/v1
@@ -34,7 +34,7 @@ fn release(version: &str) -> Value {
 }
 
 fn releases_survive_a_restart(db: &TestDatabase) {
-    let client = Client::new();
+    let client = admin_client();
     let server = Server::start(db.url());
     let response = client
         .post(server.url("/api/releases"))
@@ -71,7 +71,7 @@ fn concurrent_identical_posts_make_one_release(db: &TestDatabase) {
         .map(|_| {
             let (server, barrier) = (server.clone(), barrier.clone());
             thread::spawn(move || {
-                let client = Client::new();
+                let client = admin_client();
                 barrier.wait();
                 let response = client
                     .post(server.url("/api/releases"))
@@ -94,7 +94,7 @@ fn concurrent_identical_posts_make_one_release(db: &TestDatabase) {
     let ids: HashSet<_> = results.into_iter().map(|(_, id)| id).collect();
     assert_eq!(ids.len(), 1);
 
-    let list: Value = Client::new()
+    let list: Value = admin_client()
         .get(server.url("/api/releases"))
         .send()
         .unwrap()
@@ -114,7 +114,7 @@ fn curl_form_posts_are_releases(db: &TestDatabase) {
             "template",
             multipart::Part::text(TEMPLATE).file_name("kubernetes.yaml"),
         );
-    let response = Client::new()
+    let response = admin_client()
         .post(server.url("/api/releases"))
         .multipart(form)
         .send()
@@ -138,7 +138,7 @@ kubernaut_tests::on_both_backends!(
 fn unknown_routes_are_json_404s() {
     let db = TestDatabase::sqlite();
     let server = Server::start(db.url());
-    let response = Client::new().get(server.url("/nope")).send().unwrap();
+    let response = admin_client().get(server.url("/nope")).send().unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().unwrap();
     assert_eq!(body["message"], "no such route: GET /nope");

@@ -5,9 +5,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
-use kubernaut_domain::{
-    ANONYMOUS, Attributes, Namespace, NewRelease, ServiceName, TemplateSource, Version,
-};
+use kubernaut_domain::{Attributes, Namespace, NewRelease, ServiceName, TemplateSource, Version};
 
 use crate::error::ApiError;
 use kubernaut_wire::CreateRelease;
@@ -117,7 +115,7 @@ struct ReleaseFields {
 }
 
 impl ReleaseFields {
-    fn validate(self) -> Result<NewRelease, ApiError> {
+    fn validate(self, created_by: &str) -> Result<NewRelease, ApiError> {
         let required = |value: Option<String>, field: &'static str| {
             value.ok_or(kubernaut_domain::ValidationError::Missing { field })
         };
@@ -130,7 +128,7 @@ impl ReleaseFields {
         let template = TemplateSource::parse(required(self.template, "template")?)?;
         let attributes = Attributes::parse(self.attributes)?;
         Ok(NewRelease::new(
-            service, namespace, version, template, attributes, ANONYMOUS,
+            service, namespace, version, template, attributes, created_by,
         )?)
     }
 }
@@ -140,6 +138,7 @@ pub(crate) async fn new_release(
     req: &HttpRequest,
     payload: Payload,
     limit: usize,
+    created_by: &str,
 ) -> Result<NewRelease, ApiError> {
     let fields = match body_kind(req)? {
         BodyKind::Json => {
@@ -154,7 +153,7 @@ pub(crate) async fn new_release(
         }
         BodyKind::Multipart => multipart_fields(req, payload, limit).await?,
     };
-    fields.validate()
+    fields.validate(created_by)
 }
 
 /// Reads a `curl -F` form: `service`, `namespace`, `version`, `template` (file or text), and

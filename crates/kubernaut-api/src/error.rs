@@ -3,11 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use kubernaut_app::AppError;
 use kubernaut_domain::ValidationError;
-use kubernaut_store::StoreError;
-
-use crate::deploy::DeployError;
-use kubernaut_template::TemplateError;
 use kubernaut_wire::ErrorBody;
 use thiserror::Error;
 
@@ -17,6 +14,12 @@ pub enum ApiError {
     /// 400: invalid input.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no valid token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the token may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: unknown id, malformed id, deleted entity or unknown route.
     #[error("{0}")]
     NotFound(String),
@@ -32,6 +35,9 @@ pub enum ApiError {
     /// 415: a body in a content type the endpoint does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 429: too many failed authentications; retry after this many seconds.
+    #[error("too many failed authentications from this address; try again in {0} s")]
+    TooManyRequests(u64),
     /// 503: the database is unavailable.
     #[error("{0}")]
     Unavailable(String),
@@ -44,11 +50,14 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -61,10 +70,21 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code()).json(ErrorBody {
             message: self.to_string(),
         });
-        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::TooManyRequests(seconds) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="kubernaut""#),
+                );
+            }
+            _ => {}
         }
         response
     }
@@ -76,36 +96,17 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<TemplateError> for ApiError {
-    fn from(error: TemplateError) -> Self {
-        ApiError::BadRequest(error.to_string())
-    }
-}
-
-impl From<DeployError> for ApiError {
-    fn from(error: DeployError) -> Self {
-        ApiError::BadRequest(error.to_string())
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
         match error {
-            StoreError::Conflict(message) => ApiError::Conflict(message),
-            StoreError::NotFound(message) => ApiError::NotFound(message),
-            StoreError::Unavailable(_) | StoreError::Connect { .. } => {
-                ApiError::Unavailable(error.to_string())
-            }
-            StoreError::InvalidUrl { .. }
-            | StoreError::Migration { .. }
-            | StoreError::Corrupt(_)
-            | StoreError::Database(_) => ApiError::Internal(error.to_string()),
+            AppError::Invalid(message) => ApiError::BadRequest(message),
+            AppError::Unauthenticated(message) => ApiError::Unauthorized(message),
+            AppError::Forbidden(message) => ApiError::Forbidden(message),
+            AppError::NotFound(message) => ApiError::NotFound(message),
+            AppError::Conflict(message) => ApiError::Conflict(message),
+            AppError::Throttled(seconds) => ApiError::TooManyRequests(seconds),
+            AppError::Unavailable(message) => ApiError::Unavailable(message),
+            AppError::Internal(detail) => ApiError::Internal(detail),
         }
-    }
-}
-
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(error: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal(error.to_string())
     }
 }

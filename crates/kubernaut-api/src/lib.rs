@@ -2,28 +2,22 @@
 //! every error to a status and a JSON `{"message": ...}` body, in [`ApiError`].
 //!
 //! The server mounts it with `App::new().configure(kubernaut_api::configure(state))`. Handlers
-//! stay thin: they parse input into domain values, run store calls (blocking diesel) through
-//! `web::block`, and shape the response.
+//! stay thin: they authenticate the caller, parse input into domain values, call the shared
+//! operations of `kubernaut-app` (which check grants and write audit events), and shape the
+//! response.
 
+mod auth;
 mod body;
-pub mod deploy;
 mod error;
 mod handlers;
 mod query;
-mod templates;
 mod wire;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::web::{self, Data};
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, Route};
-use kubernaut_cluster::Contexts;
-use kubernaut_store::Store;
-
-use crate::deploy::Signals;
-pub use crate::templates::TemplateCache;
+use kubernaut_app::App;
 
 pub use error::ApiError;
 
@@ -33,30 +27,18 @@ pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Store,
+    /// The shared operations.
+    pub app: App,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
-    /// The contexts deployments can target.
-    pub contexts: Arc<Contexts>,
-    /// Whether manifests may hold cluster-scoped kinds.
-    pub allow_cluster_scoped: bool,
-    /// Signals between the API and the deployment worker of this server.
-    pub signals: Arc<Signals>,
-    /// Compiled templates, by checksum.
-    pub templates: Arc<TemplateCache>,
 }
 
 impl AppState {
-    /// State with the default body limit and the given contexts.
-    pub fn new(store: Store, contexts: Arc<Contexts>) -> Self {
+    /// State with the default body limit.
+    pub fn new(app: App) -> Self {
         Self {
-            store,
+            app,
             body_limit: DEFAULT_BODY_LIMIT,
-            contexts,
-            allow_cluster_scoped: false,
-            signals: Arc::new(Signals::default()),
-            templates: Arc::new(TemplateCache::default()),
         }
     }
 }
@@ -122,6 +104,37 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     web::get().to(handlers::deployments::get),
                     web::delete().to(handlers::deployments::delete),
                 ],
+            ))
+            .service(resource(
+                "/api/tokens",
+                "GET, POST",
+                [
+                    web::get().to(handlers::tokens::list),
+                    web::post().to(handlers::tokens::create),
+                ],
+            ))
+            .service(resource(
+                "/api/tokens/{id}",
+                "GET, DELETE",
+                [
+                    web::get().to(handlers::tokens::get),
+                    web::delete().to(handlers::tokens::revoke),
+                ],
+            ))
+            .service(resource(
+                "/api/whoami",
+                "GET",
+                [web::get().to(handlers::tokens::whoami)],
+            ))
+            .service(resource(
+                "/api/audit",
+                "GET",
+                [web::get().to(handlers::audit::list)],
+            ))
+            .service(resource(
+                "/api/audit/verify",
+                "GET",
+                [web::get().to(handlers::audit::verify)],
             ))
             .service(resource(
                 "/api/contexts",

@@ -2,14 +2,16 @@
 //! this module fills them in, formatting timestamps as RFC 3339 UTC with milliseconds.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use kubernaut_cluster::ContextInfo;
+use kubernaut_app::ContextInfo;
+use kubernaut_app::{Principal, ServiceDetail};
 use kubernaut_domain::{
-    Attributes, Deployment, DeploymentDetail, LogEntry, Paged, Release, ReleaseDetail, Service,
+    Attributes, AuditEvent, Deployment, DeploymentDetail, Grants, LogEntry, Paged, Release,
+    ReleaseDetail, Service, Token,
 };
-use kubernaut_store::ServiceDetail;
 use kubernaut_wire::{
-    ContextBody, DeploymentBody, DeploymentReleaseBody, LogLineBody, PageBody, ReleaseBody,
-    ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody,
+    AuditEventBody, ContextBody, DeploymentBody, DeploymentReleaseBody, GrantBody, LogLineBody,
+    PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody, TokenBody,
+    WhoamiBody,
 };
 
 fn timestamp(at: DateTime<Utc>) -> String {
@@ -121,6 +123,59 @@ pub(crate) fn context(info: ContextInfo) -> ContextBody {
     ContextBody {
         name: info.name,
         kind: info.kind.to_string(),
+    }
+}
+
+fn grants(grants: &Grants) -> Vec<GrantBody> {
+    grants
+        .iter()
+        .map(|grant| GrantBody {
+            role: grant.role.to_string(),
+            namespace: grant.namespace.to_string(),
+            context: Some(grant.context.to_string()),
+        })
+        .collect()
+}
+
+/// A token without its secret.
+pub(crate) fn token(token: Token) -> TokenBody {
+    TokenBody {
+        id: token.id,
+        name: token.name.to_string(),
+        grants: grants(&token.grants),
+        created_on: timestamp(token.created_on),
+        created_by: token.created_by,
+        expires_on: token.expires_on.map(timestamp),
+        last_used_on: token.last_used_on.map(timestamp),
+        revoked_on: token.revoked_on.map(timestamp),
+        token: None,
+    }
+}
+
+/// The caller's token.
+pub(crate) fn whoami(principal: &Principal) -> WhoamiBody {
+    WhoamiBody {
+        name: principal.name.clone(),
+        grants: grants(&principal.grants),
+        expires_on: principal.expires_on.map(timestamp),
+    }
+}
+
+/// An audit event, with its hash.
+pub(crate) fn audit_event(event: AuditEvent) -> AuditEventBody {
+    AuditEventBody {
+        id: event.id,
+        at: timestamp(event.at),
+        actor: event.actor,
+        action: event.action.to_string(),
+        resource_type: event.resource_type,
+        resource_id: event.resource_id,
+        namespace: event.namespace,
+        context: event.context,
+        remote_addr: event.remote_addr,
+        request_id: event.request_id,
+        details: event.details,
+        hash: event.hash,
     }
 }
 

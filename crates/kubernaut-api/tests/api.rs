@@ -40,7 +40,7 @@ fn post_json(body: &Value) -> test::TestRequest {
 #[actix_web::test]
 async fn a_json_release_is_created_then_repeated_idempotently() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
 
     let (status, headers, created) =
         send(&app, post_json(&release("hello-world", "42", "nginx:1"))).await;
@@ -67,7 +67,7 @@ async fn a_json_release_is_created_then_repeated_idempotently() {
         created["attributes"],
         json!({"image": "nginx:1", "commit": "3f2a9c1"})
     );
-    assert_eq!(created["createdBy"], "anonymous");
+    assert_eq!(created["createdBy"], "admin");
     let created_on = created["createdOn"].as_str().unwrap();
     assert!(chrono::DateTime::parse_from_rfc3339(created_on).is_ok() && created_on.ends_with('Z'));
 
@@ -87,7 +87,7 @@ async fn a_json_release_is_created_then_repeated_idempotently() {
 #[actix_web::test]
 async fn the_same_version_with_other_content_is_a_conflict() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     send(&app, post_json(&release("hello", "42", "nginx:1"))).await;
     let (status, _, body) = send(&app, post_json(&release("hello", "42", "nginx:2"))).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -101,7 +101,7 @@ async fn the_same_version_with_other_content_is_a_conflict() {
 #[actix_web::test]
 async fn a_multipart_release_is_accepted_like_curl_sends_it() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     let boundary = "XyZboundary";
     let mut body = String::new();
     for (name, value) in [
@@ -135,7 +135,7 @@ async fn a_multipart_release_is_accepted_like_curl_sends_it() {
 #[actix_web::test]
 async fn invalid_releases_get_a_400_naming_the_problem() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     let with = |patch: Value| {
         let mut body = release("hello", "1", "nginx");
         for (k, v) in patch.as_object().unwrap() {
@@ -226,7 +226,7 @@ async fn bodies_must_be_json_or_multipart_and_within_the_limit() {
     let db = TestDatabase::sqlite();
     let app = app(AppState {
         body_limit: 1024,
-        ..common::state(db.open())
+        ..common::state(db.open()).await
     })
     .await;
 
@@ -257,7 +257,7 @@ async fn bodies_must_be_json_or_multipart_and_within_the_limit() {
 #[actix_web::test]
 async fn lists_page_filter_and_validate_their_parameters() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     for (service, version) in [("a", "1"), ("b", "1"), ("a", "2")] {
         let (status, _, _) = send(&app, post_json(&release(service, version, "nginx"))).await;
         assert_eq!(status, StatusCode::CREATED);
@@ -336,7 +336,7 @@ async fn lists_page_filter_and_validate_their_parameters() {
 #[actix_web::test]
 async fn delete_is_soft_idempotent_and_404_for_unknown_ids() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     let (_, _, created) = send(&app, post_json(&release("hello", "1", "nginx"))).await;
     let uri = format!("/api/releases/{}", created["id"].as_str().unwrap());
 
@@ -370,7 +370,7 @@ async fn delete_is_soft_idempotent_and_404_for_unknown_ids() {
 #[actix_web::test]
 async fn services_show_their_latest_release() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     send(&app, post_json(&release("hello", "1", "nginx"))).await;
     let (_, _, latest) = send(&app, post_json(&release("hello", "2", "nginx"))).await;
 
@@ -406,7 +406,7 @@ async fn services_show_their_latest_release() {
 #[actix_web::test]
 async fn unknown_routes_and_methods_get_json_errors() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/api/nothing")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(message(&body), "no such route: GET /api/nothing");
@@ -422,7 +422,7 @@ async fn unknown_routes_and_methods_get_json_errors() {
 #[actix_web::test]
 async fn health_and_readiness() {
     let db = TestDatabase::sqlite();
-    let app = app(common::state(db.open())).await;
+    let app = app(common::state(db.open()).await).await;
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/healthz")).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
     let (status, _, body) = send(&app, test::TestRequest::get().uri("/readyz")).await;
@@ -441,7 +441,7 @@ async fn a_database_that_goes_away_is_a_503_not_a_hang() {
         },
     )
     .unwrap();
-    let app = app(common::state(store)).await;
+    let app = app(common::state(store).await).await;
     let (status, _, _) = send(&app, post_json(&release("hello", "1", "nginx"))).await;
     assert_eq!(status, StatusCode::CREATED);
 

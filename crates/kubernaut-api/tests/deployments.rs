@@ -10,7 +10,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::test;
 use common::{app, message, send};
 use kubernaut_api::AppState;
-use kubernaut_api::deploy::{Worker, WorkerOptions};
+use kubernaut_app::deploy::{Worker, WorkerOptions};
 use kubernaut_cluster::{ContextKind, Contexts, Sandbox};
 use kubernaut_store::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -46,17 +46,14 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(db: &TestDatabase, rollout_timeout: Duration) -> Self {
+    async fn new(db: &TestDatabase, rollout_timeout: Duration) -> Self {
         let sandbox = Arc::new(Sandbox::default());
         let contexts = Arc::new(Contexts::from_clusters(vec![(
             "sandbox".to_owned(),
             ContextKind::Sandbox,
             sandbox.clone(),
         )]));
-        let state = AppState {
-            contexts: contexts.clone(),
-            ..common::state(db.open())
-        };
+        let state = common::state_with(db.open(), contexts.clone()).await;
         let options = WorkerOptions {
             poll_interval: Duration::from_millis(50),
             rollout_poll: Duration::from_millis(50),
@@ -64,10 +61,10 @@ impl Harness {
             ..WorkerOptions::default()
         };
         let worker = Worker::new(
-            state.store.clone(),
+            state.app.store().clone(),
             contexts,
             options,
-            state.signals.clone(),
+            state.app.signals(),
         );
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
@@ -110,7 +107,7 @@ fn log_lines(deployment: &Value) -> Vec<String> {
 #[actix_web::test]
 async fn release_deploy_succeed_and_roll_back() {
     let db = TestDatabase::sqlite();
-    let harness = Harness::new(&db, Duration::from_secs(5));
+    let harness = Harness::new(&db, Duration::from_secs(5)).await;
     let app = app(harness.state.clone()).await;
 
     let (_, _, first) = send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
@@ -252,7 +249,7 @@ async fn release_deploy_succeed_and_roll_back() {
 #[actix_web::test]
 async fn a_failed_rollout_is_explained_and_a_stuck_one_times_out() {
     let db = TestDatabase::sqlite();
-    let harness = Harness::new(&db, Duration::from_millis(500));
+    let harness = Harness::new(&db, Duration::from_millis(500)).await;
     let app = app(harness.state.clone()).await;
 
     send(
@@ -310,7 +307,7 @@ async fn a_failed_rollout_is_explained_and_a_stuck_one_times_out() {
 #[actix_web::test]
 async fn bad_deployment_requests_get_a_4xx_naming_the_problem() {
     let db = TestDatabase::sqlite();
-    let harness = Harness::new(&db, Duration::from_secs(5));
+    let harness = Harness::new(&db, Duration::from_secs(5)).await;
     let app = app(harness.state.clone()).await;
     let (_, _, created) = send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
     let release_id = created["id"].as_str().unwrap().to_owned();
@@ -440,7 +437,7 @@ async fn bad_deployment_requests_get_a_4xx_naming_the_problem() {
 #[actix_web::test]
 async fn deployments_are_soft_deleted_and_contexts_are_listed() {
     let db = TestDatabase::sqlite();
-    let harness = Harness::new(&db, Duration::from_secs(5));
+    let harness = Harness::new(&db, Duration::from_secs(5)).await;
     let app = app(harness.state.clone()).await;
     send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
     let (_, _, deployment) = send(

@@ -1,12 +1,15 @@
 //! The command line, as clap reads it.
 
+use std::convert::Infallible;
+use std::fmt;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kubernaut_client::GrantBody;
 
 /// Ship services to Kubernetes with kubernaut: create releases, deploy them, follow rollouts.
 #[derive(Debug, Parser)]
-#[command(name = "kubernaut", version, after_help = EXIT_CODES)]
+#[command(name = "kubernaut", version, after_help = AFTER_HELP)]
 pub struct Cli {
     /// The kubernaut server
     #[arg(
@@ -16,6 +19,17 @@ pub struct Cli {
         default_value = "http://127.0.0.1:8080"
     )]
     pub server: String,
+    /// The API token sent with every request (prefer the environment variable: arguments show
+    /// in process lists and shell history)
+    #[arg(
+        long,
+        global = true,
+        env = "KUBERNAUT_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = secret
+    )]
+    pub token: Option<Secret>,
     /// How to print results: tables for people, JSON (stable, the API's bodies) for scripts
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -24,13 +38,40 @@ pub struct Cli {
     pub command: Command,
 }
 
-const EXIT_CODES: &str = "\
+const AFTER_HELP: &str = "\
+Authentication:
+  Every command sends an API token: --token or KUBERNAUT_TOKEN. Admins create scoped tokens
+  with `kubernaut token create`; `kubernaut whoami` shows what a token may do.
+
 Exit codes:
   0  success
-  1  the request failed (server unreachable, an error answer, an unreadable file)
+  1  the request failed (server unreachable, an error answer such as a missing or refused
+     token (401, 403), an unreadable file), or `audit verify` found a tampered audit log
   2  invalid arguments
   3  the deployment failed
   4  timed out waiting for the deployment (it goes on on the server)";
+
+/// A token as given: its `Debug` output does not show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The token, `None` if empty (an unset CI secret is often an empty variable).
+    pub fn get(&self) -> Option<&str> {
+        Some(self.0.as_str()).filter(|token| !token.is_empty())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// A token, without the whitespace around it (a secret file's trailing newline).
+fn secret(raw: &str) -> Result<Secret, Infallible> {
+    Ok(Secret(raw.trim().to_owned()))
+}
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +110,15 @@ Example:
     --template kubernetes.yaml --attr image=registry.example.com/hello-world:$BUILD_NUMBER \\
     --context prod-eu")]
     Ship(ShipArgs),
+    /// Create, list, show and revoke API tokens (global admins)
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show the token in use: its name, grants and expiry
+    #[command(after_help = "Example:\n  KUBERNAUT_TOKEN=knt_... kubernaut whoami")]
+    Whoami,
+    /// Read and verify the audit log (global admins)
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `kubernaut release ...`
@@ -118,6 +168,49 @@ pub enum ServicesCommand {
     /// Show a service, its latest release and its latest deployment per context
     #[command(after_help = "Example:\n  kubernaut services get 0193a1e2-...")]
     Get(IdArg),
+}
+
+/// `kubernaut token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret, which is shown this once
+    #[command(after_help = "\
+Grants are ROLE:NAMESPACE[:CONTEXT]. Roles: viewer (reads), releaser (viewer, and creates
+releases), deployer (releaser, and deploys and cancels), admin (deployer, and deletes).
+NAMESPACE and CONTEXT are a name, `*`, or a prefix ending in `*`; CONTEXT defaults to `*` and
+may itself contain colons (arn:aws:eks:...:cluster/prod). Only a global admin (a grant
+admin:*) manages tokens and reads the audit log.
+
+Examples:
+  kubernaut token create --name ci-hello-world --grant 'deployer:default:staging-*' \\
+    --grant 'viewer:*' --expires-in-days 30
+  kubernaut token create --name ci-jobs --grant deployer:jobs:arn:aws:eks:eu-west-1:1234:cluster/prod
+  kubernaut -o json token create --name ci-x --grant releaser:default | jq -r .token")]
+    Create(TokenCreateArgs),
+    /// List tokens, newest first (without their secrets)
+    #[command(after_help = "Example:\n  kubernaut token list --revoked false")]
+    List(TokenListArgs),
+    /// Show a token
+    #[command(after_help = "Example:\n  kubernaut token get 0193a1e2-...")]
+    Get(IdArg),
+    /// Revoke a token: it stops working within seconds
+    #[command(after_help = "Example:\n  kubernaut token revoke 0193a1e2-...")]
+    Revoke(IdArg),
+}
+
+/// `kubernaut audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit events, newest first
+    #[command(after_help = "\
+Examples:
+  kubernaut audit list --actor ci-hello-world --since 2025-01-31T00:00:00Z
+  kubernaut audit list --action access.denied --limit 20
+  kubernaut -o json audit list --resource-type deployment --context prod-eu")]
+    List(Box<AuditListArgs>),
+    /// Check the audit log's hash chain: exit 0 when intact, 1 naming the first altered event
+    #[command(after_help = "Example:\n  kubernaut audit verify")]
+    Verify,
 }
 
 /// One record's id.
@@ -218,6 +311,72 @@ pub struct ServiceListArgs {
     pub paging: PagingArgs,
 }
 
+/// What a new token is.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The token's name, recorded as the author of its changes (1 to 63 of a-z 0-9 . _ -)
+    #[arg(long)]
+    pub name: String,
+    /// What it may do; repeatable, at least one
+    #[arg(
+        long = "grant",
+        value_name = "ROLE:NAMESPACE[:CONTEXT]",
+        required = true,
+        value_parser = parse_grant
+    )]
+    pub grants: Vec<GrantBody>,
+    /// Days until it expires (1 to 3650) [default: 90]
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in_days: Option<i64>,
+}
+
+/// Filters of `token list`.
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    /// Only this name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only revoked tokens (true) or only those not revoked (false)
+    #[arg(long)]
+    pub revoked: Option<bool>,
+    /// Paging
+    #[command(flatten)]
+    pub paging: PagingArgs,
+}
+
+/// Filters of `audit list`.
+#[derive(Debug, Args)]
+pub struct AuditListArgs {
+    /// Only changes by this token name
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only this action: release.create, release.delete, deployment.create, deployment.delete,
+    /// deployment.cancel, token.create, token.revoke, access.denied
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only this kind of record: release, deployment, token, ...
+    #[arg(long)]
+    pub resource_type: Option<String>,
+    /// Only this record (an id)
+    #[arg(long)]
+    pub resource_id: Option<String>,
+    /// Only this namespace
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Only this context
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Only events from this instant on (RFC 3339: 2025-01-31T00:00:00Z)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events up to this instant (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Paging
+    #[command(flatten)]
+    pub paging: PagingArgs,
+}
+
 /// Which release to deploy where.
 #[derive(Debug, Args)]
 pub struct DeployArgs {
@@ -265,9 +424,70 @@ fn parse_attribute(raw: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `ROLE:NAMESPACE[:CONTEXT]`, split at the first two colons only: context names such as
+/// `arn:aws:eks:eu-west-1:1234:cluster/prod` contain colons. The server checks the parts.
+fn parse_grant(raw: &str) -> Result<GrantBody, String> {
+    let mut parts = raw.splitn(3, ':');
+    let (role, namespace, context) = (parts.next(), parts.next(), parts.next());
+    match (role, namespace, context) {
+        (Some(role), Some(namespace), context)
+            if !role.is_empty()
+                && !namespace.is_empty()
+                && context.is_none_or(|c| !c.is_empty()) =>
+        {
+            Ok(GrantBody {
+                role: role.to_owned(),
+                namespace: namespace.to_owned(),
+                context: context.map(str::to_owned),
+            })
+        }
+        _ => Err(format!(
+            "expected ROLE:NAMESPACE or ROLE:NAMESPACE:CONTEXT (e.g. deployer:default:staging-*), \
+             got {raw:?}"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn grant(role: &str, namespace: &str, context: Option<&str>) -> GrantBody {
+        GrantBody {
+            role: role.to_owned(),
+            namespace: namespace.to_owned(),
+            context: context.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn grants_split_at_the_first_two_colons() {
+        assert_eq!(parse_grant("viewer:*"), Ok(grant("viewer", "*", None)));
+        assert_eq!(
+            parse_grant("deployer:default:staging-*"),
+            Ok(grant("deployer", "default", Some("staging-*")))
+        );
+        assert_eq!(
+            parse_grant("deployer:jobs:arn:aws:eks:eu-west-1:1234:cluster/prod"),
+            Ok(grant(
+                "deployer",
+                "jobs",
+                Some("arn:aws:eks:eu-west-1:1234:cluster/prod")
+            ))
+        );
+        for bad in ["admin", "", ":default", "admin:", "admin::x", "admin:*:"] {
+            assert!(parse_grant(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_trimmed_and_hidden_from_debug_output() {
+        let token = secret(" knt_abc\n").unwrap();
+        assert_eq!(token.get(), Some("knt_abc"));
+        assert_eq!(format!("{token:?}"), "Secret(..)");
+        assert_eq!(secret("").unwrap().get(), None);
+        assert_eq!(secret("  ").unwrap().get(), None);
+    }
 
     #[test]
     fn attributes_split_at_the_first_equals_sign() {

@@ -1,5 +1,6 @@
-//! The `kubernaut` command: creates releases, deploys them and follows their rollouts through
-//! the REST API (`kubernaut-client`). `main.rs` only calls [`main`].
+//! The `kubernaut` command: creates releases, deploys them and follows their rollouts, manages
+//! API tokens and reads the audit log, through the REST API (`kubernaut-client`), sending the
+//! token of `--token` / `KUBERNAUT_TOKEN`. `main.rs` only calls [`main`].
 
 mod args;
 mod attributes;
@@ -12,12 +13,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use kubernaut_client::{
-    Client, CreateDeployment, CreateRelease, DeploymentFilter, Paging, ReleaseFilter, ServiceFilter,
+    AuditFilter, Client, CreateDeployment, CreateRelease, CreateToken, DeploymentFilter, Paging,
+    ReleaseFilter, ServiceFilter, TokenFilter,
 };
 
 use crate::args::{
-    Cli, Command, DeployArgs, DeploymentCommand, Output, PagingArgs, ReleaseArgs, ReleaseCommand,
-    ServicesCommand,
+    AuditCommand, Cli, Command, DeployArgs, DeploymentCommand, Output, PagingArgs, ReleaseArgs,
+    ReleaseCommand, ServicesCommand, TokenCommand,
 };
 use crate::error::CliError;
 
@@ -45,25 +47,41 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let client = Client::new(&cli.server)?;
-    let output = cli.output;
-    match cli.command {
-        Command::Release(command) => release(&client, output, command).await,
-        Command::Deployment(command) => deployment(&client, output, command).await,
-        Command::Services(command) => services(&client, output, command).await,
+    let Cli {
+        server,
+        token,
+        output,
+        command,
+    } = cli;
+    // An empty token (an unset CI secret) is no token: the server's 401 then gets a hint.
+    let secret = token.as_ref().and_then(args::Secret::get);
+    let mut client = Client::new(&server)?;
+    if let Some(secret) = secret {
+        client = client.with_token(secret)?;
+    }
+    dispatch(&client, output, command)
+        .await
+        .map_err(|error| error.with_token_hint(secret.is_some()))
+}
+
+async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Release(command) => release(client, output, command).await,
+        Command::Deployment(command) => deployment(client, output, command).await,
+        Command::Services(command) => services(client, output, command).await,
         Command::Contexts => {
             let page = client.contexts(Paging::default()).await?;
             output::page(output, &page, &output::CONTEXT_HEADER, output::context_row);
             Ok(())
         }
-        Command::Deploy(args) => deploy(&client, output, args).await,
+        Command::Deploy(args) => deploy(client, output, args).await,
         Command::Ship(args) => {
             // One JSON document on standard output: the deployment, not the release too.
             let announce = match output {
                 Output::Table => Some(Output::Table),
                 Output::Json => None,
             };
-            let release = create_release(&client, announce, &args.release).await?;
+            let release = create_release(client, announce, &args.release).await?;
             let shipment = DeployArgs {
                 release: Some(release),
                 service: None,
@@ -73,8 +91,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 wait: true,
                 timeout: args.timeout,
             };
-            deploy(&client, output, shipment).await
+            deploy(client, output, shipment).await
         }
+        Command::Token(command) => token(client, output, command).await,
+        Command::Whoami => {
+            output::whoami(output, &client.whoami().await?);
+            Ok(())
+        }
+        Command::Audit(command) => audit(client, output, command).await,
     }
 }
 
@@ -239,6 +263,78 @@ async fn services(
             output::page(output, &page, &output::SERVICE_HEADER, output::service_row);
         }
         ServicesCommand::Get(id) => output::service(output, &client.service(&id.id).await?),
+    }
+    Ok(())
+}
+
+async fn token(client: &Client, output: Output, command: TokenCommand) -> Result<(), CliError> {
+    match command {
+        TokenCommand::Create(args) => {
+            let request = CreateToken {
+                name: Some(args.name),
+                grants: Some(args.grants),
+                expires_in_days: args.expires_in_days,
+            };
+            output::created_token(output, &client.create_token(&request).await?);
+        }
+        TokenCommand::List(args) => {
+            let filter = TokenFilter {
+                name: args.name,
+                revoked: args.revoked,
+            };
+            let page = client.tokens(&filter, paging(&args.paging)).await?;
+            output::page(output, &page, &output::TOKEN_HEADER, output::token_row);
+        }
+        TokenCommand::Get(id) => output::token(output, &client.token(&id.id).await?),
+        TokenCommand::Revoke(id) => {
+            client.revoke_token(&id.id).await?;
+            if output == Output::Table {
+                println!("token {} revoked", id.id);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn audit(client: &Client, output: Output, command: AuditCommand) -> Result<(), CliError> {
+    match command {
+        AuditCommand::List(args) => {
+            let filter = AuditFilter {
+                actor: args.actor,
+                action: args.action,
+                resource_type: args.resource_type,
+                resource_id: args.resource_id,
+                namespace: args.namespace,
+                context: args.context,
+                since: args.since,
+                until: args.until,
+            };
+            let page = client.audit(&filter, paging(&args.paging)).await?;
+            output::page(output, &page, &output::AUDIT_HEADER, output::audit_row);
+        }
+        AuditCommand::Verify => {
+            let verified = client.verify_audit().await?;
+            match output {
+                Output::Json => output::json(&verified),
+                Output::Table if verified.ok => {
+                    println!("audit log intact: {} events verified", verified.events);
+                }
+                Output::Table => {}
+            }
+            if !verified.ok {
+                return Err(CliError::Failed(match verified.first_bad_event {
+                    Some(id) => format!(
+                        "audit log altered: event {id} does not match the hash chain ({} \
+                         events checked)",
+                        verified.events
+                    ),
+                    None => format!(
+                        "audit log altered ({} events checked; the server named no event)",
+                        verified.events
+                    ),
+                }));
+            }
+        }
     }
     Ok(())
 }

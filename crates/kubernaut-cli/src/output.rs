@@ -3,8 +3,8 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 use kubernaut_client::{
-    ContextBody, DeploymentBody, LogLineBody, PageBody, ReleaseBody, ServiceBody,
-    ServiceDetailBody, Stream,
+    AuditEventBody, ContextBody, DeploymentBody, GrantBody, LogLineBody, PageBody, ReleaseBody,
+    ServiceBody, ServiceDetailBody, Stream, TokenBody, WhoamiBody,
 };
 use serde::Serialize;
 
@@ -105,6 +105,120 @@ pub const CONTEXT_HEADER: [&str; 2] = ["NAME", "KIND"];
 /// A context as a row.
 pub fn context_row(context: &ContextBody) -> Vec<String> {
     vec![context.name.clone(), context.kind.clone()]
+}
+
+/// Columns of a token list.
+pub const TOKEN_HEADER: [&str; 6] = ["ID", "NAME", "GRANTS", "EXPIRES", "LAST USED", "REVOKED"];
+
+/// A token as a row.
+pub fn token_row(token: &TokenBody) -> Vec<String> {
+    vec![
+        token.id.to_string(),
+        token.name.clone(),
+        grants(&token.grants),
+        or(token.expires_on.as_deref(), "never"),
+        or(token.last_used_on.as_deref(), "never"),
+        or(token.revoked_on.as_deref(), "-"),
+    ]
+}
+
+/// Columns of an audit event list.
+pub const AUDIT_HEADER: [&str; 7] = [
+    "ID",
+    "AT",
+    "ACTOR",
+    "ACTION",
+    "RESOURCE",
+    "NAMESPACE",
+    "CONTEXT",
+];
+
+/// An audit event as a row; the resource as `type/id`.
+pub fn audit_row(event: &AuditEventBody) -> Vec<String> {
+    let resource = match &event.resource_id {
+        Some(id) => format!("{}/{id}", event.resource_type),
+        None => event.resource_type.clone(),
+    };
+    vec![
+        event.id.to_string(),
+        event.at.clone(),
+        event.actor.clone(),
+        event.action.clone(),
+        resource,
+        or(event.namespace.as_deref(), "-"),
+        or(event.context.as_deref(), "-"),
+    ]
+}
+
+/// A grant as `--grant` takes it: `ROLE:NAMESPACE:CONTEXT` (`*` for an absent context).
+pub fn grant(grant: &GrantBody) -> String {
+    format!(
+        "{}:{}:{}",
+        grant.role,
+        grant.namespace,
+        grant.context.as_deref().unwrap_or("*")
+    )
+}
+
+fn grants(grants: &[GrantBody]) -> String {
+    grants.iter().map(grant).collect::<Vec<_>>().join(", ")
+}
+
+fn or(value: Option<&str>, absent: &str) -> String {
+    value.unwrap_or(absent).to_owned()
+}
+
+/// Prints `label` and the grants, one a line, aligned after `indent` characters.
+fn grant_lines(label: &str, indent: usize, grants: &[GrantBody]) {
+    for (index, one) in grants.iter().enumerate() {
+        let label = if index == 0 { label } else { "" };
+        println!("{label:indent$}{}", grant(one));
+    }
+}
+
+/// A token just created, with its secret: the one time it is shown.
+pub fn created_token(output: Output, token: &TokenBody) {
+    if output == Output::Json {
+        return json(token);
+    }
+    println!("token {} created ({})", token.name, token.id);
+    grant_lines("Grants:   ", 10, &token.grants);
+    println!("Expires:  {}", or(token.expires_on.as_deref(), "never"));
+    println!();
+    match &token.token {
+        Some(secret) => {
+            println!("Its secret follows. It is shown only this once and cannot be read again:");
+            println!("store it now (in CI: as the secret KUBERNAUT_TOKEN).");
+            println!("{secret}");
+        }
+        None => println!("(the server sent no secret)"),
+    }
+}
+
+/// A token, without its secret.
+pub fn token(output: Output, token: &TokenBody) {
+    if output == Output::Json {
+        return json(token);
+    }
+    println!("Token:     {}", token.id);
+    println!("Name:      {}", token.name);
+    grant_lines("Grants:    ", 11, &token.grants);
+    println!("Created:   {} by {}", token.created_on, token.created_by);
+    println!("Expires:   {}", or(token.expires_on.as_deref(), "never"));
+    println!("Last used: {}", or(token.last_used_on.as_deref(), "never"));
+    if let Some(revoked) = &token.revoked_on {
+        println!("Revoked:   {revoked}");
+    }
+}
+
+/// The calling token.
+pub fn whoami(output: Output, whoami: &WhoamiBody) {
+    if output == Output::Json {
+        return json(whoami);
+    }
+    println!("Token:    {}", whoami.name);
+    grant_lines("Grants:   ", 10, &whoami.grants);
+    println!("Expires:  {}", or(whoami.expires_on.as_deref(), "never"));
 }
 
 /// A release: its fields, attributes and template.

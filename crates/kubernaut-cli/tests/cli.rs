@@ -1,13 +1,15 @@
 //! The `kubernaut` binary against the real `kubernaut-server` (sandbox context, SQLite): every
 //! command's happy path, the exit codes of `deploy --wait`, bad arguments, an unreachable
-//! server, a server's 4xx message, and the hello-world example shipped.
+//! server, a server's 4xx message, tokens (401, 403) and the audit log, and the hello-world
+//! example shipped. Commands run with the test server's bootstrap admin token unless a test
+//! says otherwise.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::assert::OutputAssertExt;
 use kubernaut_store::testing::TestDatabase;
-use kubernaut_tests::Server;
+use kubernaut_tests::{ADMIN_TOKEN, Server};
 use serde_json::Value;
 
 const TEMPLATE: &str = "apiVersion: apps/v1
@@ -48,10 +50,19 @@ impl Fixture {
         }
     }
 
-    /// `kubernaut --server URL ARGS...`
+    /// `kubernaut --server URL --token ADMIN_TOKEN ARGS...`, both from the environment.
     fn kubernaut(&self, args: &[&str]) -> Command {
         let mut command = kubernaut(args);
-        command.env("KUBERNAUT_SERVER", self.server.url(""));
+        command
+            .env("KUBERNAUT_SERVER", self.server.url(""))
+            .env("KUBERNAUT_TOKEN", ADMIN_TOKEN);
+        command
+    }
+
+    /// `kubernaut ARGS...` with `token` instead of the admin's.
+    fn kubernaut_as(&self, token: &str, args: &[&str]) -> Command {
+        let mut command = self.kubernaut(args);
+        command.env("KUBERNAUT_TOKEN", token);
         command
     }
 
@@ -76,7 +87,10 @@ impl Fixture {
 
 fn kubernaut(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kubernaut"));
-    command.args(args).env_remove("KUBERNAUT_SERVER");
+    command
+        .args(args)
+        .env_remove("KUBERNAUT_SERVER")
+        .env_remove("KUBERNAUT_TOKEN");
     command
 }
 
@@ -335,6 +349,18 @@ fn bad_arguments_are_exit_code_2() {
             "5",
         ],
         vec!["frobnicate"],
+        vec!["token", "create", "--name", "ci"],
+        vec!["token", "create", "--name", "ci", "--grant", "deployer"],
+        vec![
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--grant",
+            "deployer:default:",
+        ],
+        vec!["token", "list", "--revoked", "maybe"],
+        vec!["token", "revoke"],
     ] {
         let output = kubernaut(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
@@ -353,6 +379,216 @@ fn an_unreachable_server_is_named() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn tokens_whoami_and_the_audit_log() {
+    let fixture = Fixture::new();
+    let created = json(fixture.kubernaut(&[
+        "--output",
+        "json",
+        "token",
+        "create",
+        "--name",
+        "ci-hello",
+        "--grant",
+        "deployer:default:staging-*",
+        "--grant",
+        "viewer:*",
+        "--expires-in-days",
+        "30",
+    ]));
+    assert_eq!(created["name"], "ci-hello");
+    assert_eq!(created["grants"][0]["context"], "staging-*");
+    let secret = created["token"].as_str().expect("the secret").to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // Table output: the secret on the last line, after the warning that it is shown once.
+    let other = stdout(fixture.kubernaut(&[
+        "token",
+        "create",
+        "--name",
+        "ci-other",
+        "--grant",
+        "releaser:jobs:arn:aws:eks:eu-west-1:1234:cluster/prod",
+    ]));
+    assert!(other.starts_with("token ci-other created ("), "{other}");
+    assert!(
+        other.contains("releaser:jobs:arn:aws:eks:eu-west-1:1234:cluster/prod"),
+        "{other}"
+    );
+    assert!(other.contains("shown only this once"), "{other}");
+    let other_secret = other.lines().last().unwrap();
+    assert!(
+        !other_secret.is_empty() && !other_secret.contains(' '),
+        "{other}"
+    );
+
+    let whoami = stdout(fixture.kubernaut_as(&secret, &["whoami"]));
+    assert!(whoami.starts_with("Token:    ci-hello\n"), "{whoami}");
+    assert!(whoami.contains("deployer:default:staging-*"), "{whoami}");
+    assert!(whoami.contains("viewer:*:*"), "{whoami}");
+    // --token wins over KUBERNAUT_TOKEN.
+    let flag = json(fixture.kubernaut(&["--token", other_secret, "-o", "json", "whoami"]));
+    assert_eq!(flag["name"], "ci-other");
+    let admin = json(fixture.kubernaut(&["-o", "json", "whoami"]));
+    assert_eq!(admin["name"], "admin");
+
+    let list = stdout(fixture.kubernaut(&["token", "list"]));
+    assert!(list.lines().next().unwrap().starts_with("ID"), "{list}");
+    assert!(list.contains(&id) && list.contains("ci-hello"), "{list}");
+    assert!(!list.contains(&secret), "{list}");
+    let named = json(fixture.kubernaut(&["-o", "json", "token", "list", "--name", "ci-hello"]));
+    assert_eq!(named["count"], 1);
+    assert!(named["items"][0].get("token").is_none(), "{named}");
+    let shown = stdout(fixture.kubernaut(&["token", "get", &id]));
+    assert!(shown.contains("Name:      ci-hello"), "{shown}");
+    assert!(
+        shown.contains("Created:   ") && shown.contains(" by admin"),
+        "{shown}"
+    );
+
+    // A deployer of staging-* contexts may not deploy to the sandbox: the server's 403.
+    fixture.release("1", &[]);
+    let denied = fixture
+        .kubernaut_as(
+            &secret,
+            &[
+                "deploy",
+                "--service",
+                "hello",
+                "--version",
+                "1",
+                "--context",
+                "sandbox",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(1), "{denied:?}");
+    let err = String::from_utf8(denied.stderr).unwrap();
+    assert!(err.starts_with("kubernaut: "), "{err}");
+    assert!(
+        err.contains(r#"may not deploy to context "sandbox""#),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Only global admins manage tokens.
+    let forbidden = fixture
+        .kubernaut_as(&secret, &["token", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(forbidden.status.code(), Some(1), "{forbidden:?}");
+
+    let revoked = stdout(fixture.kubernaut(&["token", "revoke", &id]));
+    assert_eq!(revoked.trim(), format!("token {id} revoked"));
+    let revoked = json(fixture.kubernaut(&["-o", "json", "token", "list", "--revoked", "true"]));
+    assert_eq!(revoked["count"], 1);
+    assert_eq!(revoked["items"][0]["id"], id.as_str());
+    assert!(revoked["items"][0]["revokedOn"].is_string(), "{revoked}");
+
+    let events = json(fixture.kubernaut(&["-o", "json", "audit", "list"]));
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "token.create",
+        "release.create",
+        "access.denied",
+        "token.revoke",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert!(
+        !events.to_string().contains(&secret),
+        "no secret in the audit log"
+    );
+    let denials = json(fixture.kubernaut(&[
+        "-o",
+        "json",
+        "audit",
+        "list",
+        "--actor",
+        "ci-hello",
+        "--action",
+        "access.denied",
+        "--context",
+        "sandbox",
+    ]));
+    assert_eq!(denials["count"], 1, "{denials}");
+    assert_eq!(denials["items"][0]["namespace"], "default");
+    let table = stdout(fixture.kubernaut(&[
+        "audit",
+        "list",
+        "--actor",
+        "admin",
+        "--action",
+        "token.create",
+        "--since",
+        "2000-01-01T00:00:00Z",
+    ]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("ACTION"),
+        "{table}"
+    );
+    assert_eq!(lines.len(), 3, "two tokens created: {table}");
+    assert!(table.contains(&format!("token/{id}")), "{table}");
+
+    let verified = fixture.kubernaut(&["audit", "verify"]).output().unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+    let out = String::from_utf8(verified.stdout).unwrap();
+    assert!(out.starts_with("audit log intact: "), "{out}");
+    let verified = json(fixture.kubernaut(&["-o", "json", "audit", "verify"]));
+    assert_eq!(verified["ok"], true);
+}
+
+#[test]
+fn without_a_token_the_error_names_the_token_options() {
+    let fixture = Fixture::new();
+    for empty in [None, Some(""), Some("  ")] {
+        let mut command = fixture.kubernaut(&["contexts"]);
+        match empty {
+            None => command.env_remove("KUBERNAUT_TOKEN"),
+            Some(value) => command.env("KUBERNAUT_TOKEN", value),
+        };
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{empty:?}: {output:?}");
+        let err = String::from_utf8(output.stderr).unwrap();
+        assert!(err.starts_with("kubernaut: "), "{err}");
+        assert!(
+            err.contains("--token") && err.contains("KUBERNAUT_TOKEN"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // An unknown token: the server's 401 message, exit 1.
+    let unknown = fixture
+        .kubernaut_as("knt_not-a-token-of-this-server-0123456789", &["contexts"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1), "{unknown:?}");
+    let err = String::from_utf8(unknown.stderr).unwrap();
+    assert!(
+        !err.contains("knt_not-a-token"),
+        "the token is not echoed: {err}"
+    );
+}
+
+#[test]
+fn the_token_is_hidden_from_help() {
+    let output = kubernaut(&["--help"])
+        .env("KUBERNAUT_TOKEN", "knt_do-not-show-me")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(help.contains("--token <TOKEN>"), "{help}");
+    assert!(help.contains("KUBERNAUT_TOKEN"), "{help}");
+    assert!(!help.contains("knt_do-not-show-me"), "{help}");
 }
 
 #[test]

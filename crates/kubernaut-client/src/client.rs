@@ -1,14 +1,18 @@
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use kubernaut_wire::{
-    ContextBody, CreateDeployment, CreateRelease, DeploymentBody, ErrorBody, PageBody, ReleaseBody,
-    ServiceBody, ServiceDetailBody,
+    AuditEventBody, AuditVerifyBody, ContextBody, CreateDeployment, CreateRelease, CreateToken,
+    DeploymentBody, ErrorBody, PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, TokenBody,
+    WhoamiBody,
 };
 
 use crate::error::ClientError;
-use crate::query::{DeploymentFilter, Paging, ReleaseFilter, ServiceFilter};
+use crate::query::{
+    AuditFilter, DeploymentFilter, Paging, ReleaseFilter, ServiceFilter, TokenFilter,
+};
 
 /// A written record, and whether the write created it (`201`) or found it already there
 /// (`200`, an idempotent repeat).
@@ -21,10 +25,15 @@ pub struct Created<T> {
 }
 
 /// A client of one kubernaut server. Cheap to clone.
+///
+/// Every `/api/*` request needs a token: give it with [`Client::with_token`]. Its `Debug` output
+/// never shows the token.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: Url,
+    /// `Bearer <token>`, marked sensitive (its `Debug` shows `Sensitive`).
+    authorization: Option<HeaderValue>,
 }
 
 impl Client {
@@ -46,7 +55,46 @@ impl Client {
             .user_agent(concat!("kubernaut-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| invalid(e.to_string()))?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            authorization: None,
+        })
+    }
+
+    /// This client, sending `Authorization: Bearer <token>` with every request.
+    ///
+    /// ```no_run
+    /// # fn build() -> Result<kubernaut_client::Client, kubernaut_client::ClientError> {
+    /// let token = std::env::var("KUBERNAUT_TOKEN").unwrap_or_default();
+    /// let client = kubernaut_client::Client::new("https://kubernaut.example.com")?
+    ///     .with_token(&token)?;
+    /// # Ok(client)
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidToken`] if `token` is empty or holds characters that cannot be
+    /// sent in a header (the error does not repeat the token).
+    pub fn with_token(mut self, token: &str) -> Result<Self, ClientError> {
+        if token.is_empty() {
+            return Err(ClientError::InvalidToken {
+                reason: "it is empty".to_owned(),
+            });
+        }
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            ClientError::InvalidToken {
+                reason: "it may hold only visible ASCII characters".to_owned(),
+            }
+        })?;
+        value.set_sensitive(true);
+        self.authorization = Some(value);
+        Ok(self)
+    }
+
+    /// Whether requests carry a token.
+    pub fn has_token(&self) -> bool {
+        self.authorization.is_some()
     }
 
     /// The server's base URL.
@@ -153,13 +201,67 @@ impl Client {
         self.delete(&["api", "deployments", id]).await
     }
 
-    /// A request to the path made of `segments`, each percent-encoded.
+    /// `POST /api/tokens` (global admins): creates a token. The answer's `token` field holds
+    /// its secret, which the server shows this once.
+    pub async fn create_token(&self, token: &CreateToken) -> Result<TokenBody, ClientError> {
+        let response = self
+            .send(self.request(Method::POST, &["api", "tokens"]).json(token))
+            .await?;
+        self.read(response).await
+    }
+
+    /// `GET /api/tokens` (global admins): tokens, without their secrets.
+    pub async fn tokens(
+        &self,
+        filter: &TokenFilter,
+        paging: Paging,
+    ) -> Result<PageBody<TokenBody>, ClientError> {
+        self.get(&["api", "tokens"], |r| r.query(filter).query(&paging))
+            .await
+    }
+
+    /// `GET /api/tokens/{id}` (global admins): one token, without its secret.
+    pub async fn token(&self, id: &str) -> Result<TokenBody, ClientError> {
+        self.get(&["api", "tokens", id], |r| r).await
+    }
+
+    /// `DELETE /api/tokens/{id}` (global admins): revokes the token. The server may accept a
+    /// token it had cached for a few more seconds.
+    pub async fn revoke_token(&self, id: &str) -> Result<(), ClientError> {
+        self.delete(&["api", "tokens", id]).await
+    }
+
+    /// `GET /api/whoami`: the calling token's name, grants and expiry.
+    pub async fn whoami(&self) -> Result<WhoamiBody, ClientError> {
+        self.get(&["api", "whoami"], |r| r).await
+    }
+
+    /// `GET /api/audit` (global admins): audit events, newest first.
+    pub async fn audit(
+        &self,
+        filter: &AuditFilter,
+        paging: Paging,
+    ) -> Result<PageBody<AuditEventBody>, ClientError> {
+        self.get(&["api", "audit"], |r| r.query(filter).query(&paging))
+            .await
+    }
+
+    /// `GET /api/audit/verify` (global admins): checks the audit log's hash chain.
+    pub async fn verify_audit(&self) -> Result<AuditVerifyBody, ClientError> {
+        self.get(&["api", "audit", "verify"], |r| r).await
+    }
+
+    /// A request to the path made of `segments`, each percent-encoded, with the token if any.
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
         }
-        self.http.request(method, url)
+        let request = self.http.request(method, url);
+        match &self.authorization {
+            Some(authorization) => request.header(AUTHORIZATION, authorization.clone()),
+            None => request,
+        }
     }
 
     async fn get<T: DeserializeOwned>(
@@ -231,5 +333,40 @@ fn shorten(text: &str) -> String {
     match text.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}...", &text[..end]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let client = Client::new("http://127.0.0.1:8080")
+            .unwrap()
+            .with_token("knt_very-secret")
+            .unwrap();
+        assert!(client.has_token());
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("very-secret"), "{debug}");
+        let request = client
+            .request(Method::GET, &["api", "whoami"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            request.headers()[AUTHORIZATION].to_str().unwrap(),
+            "Bearer knt_very-secret"
+        );
+        assert!(!format!("{request:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn unusable_tokens_are_refused_without_repeating_them() {
+        let client = Client::new("http://127.0.0.1:8080").unwrap();
+        assert!(!client.has_token());
+        let empty = client.clone().with_token("").unwrap_err();
+        assert_eq!(empty.to_string(), "invalid token: it is empty");
+        let newline = client.with_token("knt_secret\n").unwrap_err();
+        assert!(!newline.to_string().contains("knt_secret"), "{newline}");
     }
 }

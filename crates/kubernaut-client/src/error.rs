@@ -11,6 +11,13 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The token cannot be sent (empty, or characters a header cannot hold). The token itself
+    /// is never part of the message.
+    #[error("invalid token: {reason}")]
+    InvalidToken {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// No answer: connection refused, DNS failure, timeout, TLS failure.
     #[error("cannot reach kubernaut at {server}: {reason}")]
     Unreachable {
@@ -19,7 +26,8 @@ pub enum ClientError {
         /// The cause, as the HTTP stack tells it.
         reason: String,
     },
-    /// The server answered with an error status and its JSON `message`.
+    /// The server answered with an error status and its JSON `message`: among others 401 (no
+    /// token, or an unknown, expired or revoked one) and 403 (the token may not do that).
     #[error("{message}")]
     Api {
         /// The HTTP status code.
@@ -46,7 +54,9 @@ impl ClientError {
             ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => {
                 Some(*status)
             }
-            ClientError::InvalidUrl { .. } | ClientError::Unreachable { .. } => None,
+            ClientError::InvalidUrl { .. }
+            | ClientError::InvalidToken { .. }
+            | ClientError::Unreachable { .. } => None,
         }
     }
 }

@@ -1,11 +1,14 @@
 //! A typed async client of kubernaut's REST API (see `docs/api.md`), for the `kubernaut` CLI
 //! and for other Rust services. Request and response bodies are those of `kubernaut-wire`.
+//! Every request carries the token given with [`Client::with_token`]; a missing or refused
+//! token is a [`ClientError::Api`] with status 401 or 403 and the server's message.
 //!
 //! ```no_run
 //! # async fn ship() -> Result<(), kubernaut_client::ClientError> {
 //! use kubernaut_client::{Client, CreateDeployment};
 //!
-//! let client = Client::new("http://127.0.0.1:8080")?;
+//! let token = std::env::var("KUBERNAUT_TOKEN").unwrap_or_default();
+//! let client = Client::new("http://127.0.0.1:8080")?.with_token(&token)?;
 //! let deployment = client
 //!     .create_deployment(
 //!         &CreateDeployment {
@@ -29,4 +32,4 @@ mod query;
 pub use client::{Client, Created};
 pub use error::ClientError;
 pub use kubernaut_wire::*;
-pub use query::{DeploymentFilter, Paging, ReleaseFilter, ServiceFilter};
+pub use query::{AuditFilter, DeploymentFilter, Paging, ReleaseFilter, ServiceFilter, TokenFilter};

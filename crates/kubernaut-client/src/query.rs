@@ -1,4 +1,5 @@
-//! Paging and exact-match filters of the list endpoints, as query parameters.
+//! Paging and filters of the list endpoints (exact matches, and the audit log's time range),
+//! as query parameters.
 
 use serde::Serialize;
 
@@ -59,4 +60,45 @@ pub struct DeploymentFilter {
     /// The release's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<String>,
+}
+
+/// Filters of `GET /api/tokens`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TokenFilter {
+    /// The token's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Only revoked tokens (`true`) or only those not revoked (`false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<bool>,
+}
+
+/// Filters of `GET /api/audit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditFilter {
+    /// The token name that made the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The action: `release.create`, `token.revoke`, `access.denied`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The kind of record: `release`, `deployment`, `token`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The record's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// The namespace concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The context concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Events from this instant on (RFC 3339, e.g. `2025-01-31T00:00:00Z`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Events up to this instant (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }

@@ -1,13 +1,16 @@
-//! The client against the real `kubernaut-server` binary (sandbox context, SQLite).
+//! The client against the real `kubernaut-server` binary (sandbox context, SQLite), with the
+//! test server's bootstrap admin token unless a test says otherwise.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use kubernaut_client::{
-    Client, ClientError, CreateDeployment, CreateRelease, DeploymentFilter, DeploymentStatus,
-    Paging, ReleaseFilter, ServiceFilter,
+    AuditFilter, Client, ClientError, CreateDeployment, CreateRelease, CreateToken,
+    DeploymentFilter, DeploymentStatus, GrantBody, Paging, ReleaseFilter, ServiceFilter,
+    TokenFilter,
 };
 use kubernaut_store::testing::TestDatabase;
-use kubernaut_tests::Server;
+use kubernaut_tests::{ADMIN_TOKEN, Server};
 
 const TEMPLATE: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -20,6 +23,14 @@ spec:
         - name: app
           image: \"{{image}}\"
 ";
+
+/// A client of `server` with the bootstrap admin token.
+fn admin(server: &Server) -> Client {
+    Client::new(&server.url(""))
+        .unwrap()
+        .with_token(ADMIN_TOKEN)
+        .unwrap()
+}
 
 fn release(version: &str) -> CreateRelease {
     CreateRelease {
@@ -40,7 +51,7 @@ async fn releases_deployments_services_and_contexts() {
     })
     .await
     .unwrap();
-    let client = Client::new(&server.0.url("")).unwrap();
+    let client = admin(&server.0);
 
     let created = client.create_release(&release("1")).await.unwrap();
     assert!(created.created);
@@ -125,7 +136,7 @@ async fn errors_carry_the_servers_message_and_status() {
     let server = tokio::task::spawn_blocking(move || (Server::start(db.url()), db))
         .await
         .unwrap();
-    let client = Client::new(&server.0.url("")).unwrap();
+    let client = admin(&server.0);
 
     let mut bad = release("1");
     bad.service = Some("Not_A_Label".to_owned());
@@ -167,4 +178,195 @@ async fn an_unreachable_server_is_named() {
         invalid.to_string(),
         "invalid server URL \"ftp://example.com\": the scheme must be http or https"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_whoami_and_the_audit_log() {
+    let db = TestDatabase::sqlite();
+    let server = tokio::task::spawn_blocking(move || {
+        let server = Server::start_with(db.url(), &["--sandbox"], &[]);
+        (server, db)
+    })
+    .await
+    .unwrap();
+    let url = server.0.url("");
+    let client = admin(&server.0);
+
+    let me = client.whoami().await.unwrap();
+    assert_eq!(me.name, "admin");
+
+    let grant = GrantBody {
+        role: "deployer".to_owned(),
+        namespace: "default".to_owned(),
+        context: Some("staging-*".to_owned()),
+    };
+    let created = client
+        .create_token(&CreateToken {
+            name: Some("ci-hello".to_owned()),
+            grants: Some(vec![grant.clone()]),
+            expires_in_days: Some(30),
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.name, "ci-hello");
+    assert_eq!(created.created_by, "admin");
+    assert!(created.expires_on.is_some());
+    let secret = created.token.clone().expect("the secret, shown once");
+    let id = created.id.to_string();
+
+    let listed = client
+        .tokens(
+            &TokenFilter {
+                name: Some("ci-hello".to_owned()),
+                ..TokenFilter::default()
+            },
+            Paging::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.count, 1);
+    assert_eq!(listed.items[0].id, created.id);
+    assert_eq!(listed.items[0].token, None, "the secret is shown once only");
+    let fetched = client.token(&id).await.unwrap();
+    assert_eq!(fetched.grants, created.grants);
+    assert_eq!(fetched.token, None);
+    assert_eq!(fetched.revoked_on, None);
+
+    let ci = Client::new(&url).unwrap().with_token(&secret).unwrap();
+    let who = ci.whoami().await.unwrap();
+    assert_eq!(who.name, "ci-hello");
+    assert_eq!(who.grants.len(), 1);
+    assert_eq!(who.grants[0].role, "deployer");
+    assert_eq!(who.grants[0].context.as_deref(), Some("staging-*"));
+    // Only global admins manage tokens: a 403 with the server's message.
+    match ci
+        .tokens(&TokenFilter::default(), Paging::default())
+        .await
+        .unwrap_err()
+    {
+        ClientError::Api { status, message } => {
+            assert_eq!(status, 403);
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected a 403, got {other:?}"),
+    }
+
+    // No token, or an unknown one: a 401 with the server's message.
+    for anonymous in [
+        Client::new(&url).unwrap(),
+        Client::new(&url)
+            .unwrap()
+            .with_token("knt_not-a-token-of-this-server-0123456789")
+            .unwrap(),
+    ] {
+        match anonymous.contexts(Paging::default()).await.unwrap_err() {
+            ClientError::Api { status, message } => {
+                assert_eq!(status, 401);
+                assert!(!message.is_empty());
+            }
+            other => panic!("expected a 401, got {other:?}"),
+        }
+    }
+
+    client.revoke_token(&id).await.unwrap();
+    let revoked = client.token(&id).await.unwrap();
+    assert!(revoked.revoked_on.is_some());
+    let revoked_list = client
+        .tokens(
+            &TokenFilter {
+                revoked: Some(true),
+                ..TokenFilter::default()
+            },
+            Paging::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked_list.count, 1);
+    assert_eq!(revoked_list.items[0].id, created.id);
+    let active = client
+        .tokens(
+            &TokenFilter {
+                revoked: Some(false),
+                ..TokenFilter::default()
+            },
+            Paging::default(),
+        )
+        .await
+        .unwrap();
+    assert!(active.items.iter().all(|t| t.id != created.id));
+
+    // A token the server has cached may work for up to 5 s more.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        match ci.whoami().await {
+            Ok(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Ok(_) => panic!("the revoked token still works after 10 s"),
+            Err(error) => break error,
+        }
+    };
+    match refused {
+        ClientError::Api { status, message } => {
+            assert_eq!(status, 401);
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected a 401, got {other:?}"),
+    }
+
+    let creations = client
+        .audit(
+            &AuditFilter {
+                actor: Some("admin".to_owned()),
+                action: Some("token.create".to_owned()),
+                ..AuditFilter::default()
+            },
+            Paging::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(creations.count, 1, "{creations:?}");
+    let event = &creations.items[0];
+    assert_eq!(event.actor, "admin");
+    assert_eq!(event.resource_type, "token");
+    assert_eq!(event.resource_id.as_deref(), Some(id.as_str()));
+    assert!(
+        !serde_json::to_string(&event.details)
+            .unwrap()
+            .contains(&secret),
+        "no secret in the audit log"
+    );
+    let by_actor = client
+        .audit(
+            &AuditFilter {
+                actor: Some("admin".to_owned()),
+                resource_type: Some("token".to_owned()),
+                since: Some("2000-01-01T00:00:00Z".to_owned()),
+                ..AuditFilter::default()
+            },
+            Paging {
+                limit: Some(1),
+                offset: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((by_actor.count, by_actor.items.len()), (2, 1));
+    assert_eq!(by_actor.items[0].action, "token.revoke", "newest first");
+    let before = client
+        .audit(
+            &AuditFilter {
+                until: Some("2000-01-01T00:00:00Z".to_owned()),
+                ..AuditFilter::default()
+            },
+            Paging::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(before.count, 0);
+
+    let verified = client.verify_audit().await.unwrap();
+    assert!(verified.ok, "{verified:?}");
+    assert!(verified.events >= 2, "{verified:?}");
+    assert_eq!(verified.first_bad_event, None);
 }

@@ -8,18 +8,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::HttpServer;
 use actix_web::middleware::Logger;
-use actix_web::{App, HttpServer};
 use anyhow::Context;
 use clap::Parser;
 use kubernaut_api::AppState;
-use kubernaut_api::deploy::{Worker, WorkerOptions};
+use kubernaut_app::deploy::{Worker, WorkerOptions};
+use kubernaut_app::{App, AuthOptions};
 use kubernaut_cluster::Contexts;
+use kubernaut_domain::{ExpiresInDays, TokenName};
 use kubernaut_store::{Store, StoreOptions};
 use tokio::sync::Notify;
 
 pub use settings::{
-    Cli, ClusterSettings, DatabaseSettings, ServerSettings, Settings, WorkerSettings,
+    AuthSettings, Cli, ClusterSettings, Command, DatabaseSettings, Secret, ServerSettings,
+    Settings, WorkerSettings,
 };
 
 /// Runs the server until SIGINT or SIGTERM; start-up failures print one line and exit 1.
@@ -45,6 +48,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         },
     )?;
     log::info!("using database {:?}", store.backend());
+    if let Some(Command::AdminToken {
+        name,
+        expires_in_days,
+    }) = &cli.command
+    {
+        return admin_token(store, &settings, name, *expires_in_days);
+    }
     let kubeconfig = Some(settings.cluster.kubeconfig.as_str())
         .filter(|path| !path.is_empty())
         .map(Path::new);
@@ -58,18 +68,76 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             names.join(", ")
         }
     );
+    let app = App::new(store.clone(), contexts.clone(), &auth_options(&settings))
+        .allow_cluster_scoped(settings.cluster.allow_cluster_scoped);
+    let worker = Worker::new(store, contexts, worker_options(&settings), app.signals());
     let state = AppState {
         body_limit: settings.server.body_limit,
-        allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
-        ..AppState::new(store.clone(), contexts.clone())
+        ..AppState::new(app)
     };
-    let worker = Worker::new(
+    let bootstrap = settings.auth.bootstrap_token.expose().map(str::to_owned);
+    actix_web::rt::System::new().block_on(async move {
+        bootstrap_admin(&state.app, bootstrap).await?;
+        serve(state, worker, &settings.server.listen).await
+    })
+}
+
+fn auth_options(settings: &Settings) -> AuthOptions {
+    AuthOptions {
+        max_failures_per_minute: settings.auth.max_failures_per_minute,
+    }
+}
+
+/// Creates the first global-admin token unless one ever existed; a generated secret is printed
+/// once, on a line of its own on standard error, never logged.
+async fn bootstrap_admin(app: &App, configured: Option<String>) -> anyhow::Result<()> {
+    let configured_one = configured.is_some();
+    match app
+        .bootstrap_admin(configured)
+        .await
+        .context("cannot create the first admin token")?
+    {
+        Some(secret) => eprintln!(
+            "kubernaut-server: first admin token, shown only this once (send it as \
+             \"Authorization: Bearer <token>\" or set KUBERNAUT_TOKEN for the CLI): {secret}"
+        ),
+        None if configured_one => {
+            log::info!("auth.bootstrap_token is set; it is used only until a global admin exists");
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// `kubernaut-server admin-token`: creates a global-admin token and prints its secret on
+/// standard output.
+fn admin_token(
+    store: Store,
+    settings: &Settings,
+    name: &str,
+    expires_in_days: Option<i64>,
+) -> anyhow::Result<()> {
+    let name = TokenName::parse(name)?;
+    let expires_in = expires_in_days.map(ExpiresInDays::new).transpose()?;
+    let app = App::new(
         store,
-        contexts,
-        worker_options(&settings),
-        state.signals.clone(),
+        Arc::new(Contexts::from_clusters(Vec::new())),
+        &auth_options(settings),
     );
-    actix_web::rt::System::new().block_on(serve(state, worker, &settings.server.listen))
+    let created = actix_web::rt::System::new()
+        .block_on(app.admin_token(name, expires_in))
+        .context("cannot create the admin token")?;
+    eprintln!(
+        "kubernaut-server: created global-admin token {} ({}); its secret follows, shown only \
+         this once",
+        created.token.name,
+        created
+            .token
+            .expires_on
+            .map_or_else(|| "never expires".to_owned(), |at| format!("expires {at}"))
+    );
+    println!("{}", created.secret);
+    Ok(())
 }
 
 fn worker_options(settings: &Settings) -> WorkerOptions {
@@ -88,7 +156,7 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
 /// requests, finishes those in flight, and stops the worker (which lets its claims lapse).
 async fn serve(state: AppState, worker: Worker, listen: &str) -> anyhow::Result<()> {
     let server = HttpServer::new(move || {
-        App::new()
+        actix_web::App::new()
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
             .configure(kubernaut_api::configure(state.clone()))
     })

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use config::{Config, Environment, File};
 use serde::Deserialize;
 
@@ -16,10 +16,10 @@ pub struct Cli {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     /// postgres://..., postgresql://... or sqlite://PATH [default: sqlite://kubernaut.db]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub database_url: Option<String>,
     /// A TOML configuration file (same keys as config/default.toml)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
     /// The kubeconfig whose contexts can be deployed to [default: $KUBECONFIG, then
     /// ~/.kube/config; none is fine]
@@ -28,6 +28,46 @@ pub struct Cli {
     /// Enable the built-in in-memory `sandbox` context
     #[arg(long)]
     pub sandbox: bool,
+    /// Instead of serving: a maintenance command
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Maintenance commands, run against the configured database instead of serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a global-admin token directly in the database and print its secret: the way back
+    /// in when every admin token is lost. Audited with actor kubernaut-server.
+    AdminToken {
+        /// The token's name: lowercase letters, digits, '.', '_' and '-'
+        #[arg(long)]
+        name: String,
+        /// Days until it expires (1 to 3650) [default: never]
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<i64>,
+    },
+}
+
+/// A secret from the configuration: never shown by `Debug`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret, if one is set.
+    pub fn expose(&self) -> Option<&str> {
+        Some(self.0.as_str()).filter(|s| !s.is_empty())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "\"<redacted>\""
+        })
+    }
 }
 
 /// The effective configuration.
@@ -42,6 +82,19 @@ pub struct Settings {
     pub cluster: ClusterSettings,
     /// The deployment worker.
     pub worker: WorkerSettings,
+    /// Authentication.
+    pub auth: AuthSettings,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The secret of the first global-admin token, used only while no global admin ever
+    /// existed; empty: a generated one is printed once.
+    pub bootstrap_token: Secret,
+    /// Failed authentications one address may make in a minute before it gets 429s.
+    pub max_failures_per_minute: u32,
 }
 
 /// `[cluster]`
@@ -121,6 +174,8 @@ impl Settings {
             .set_default("worker.poll_interval_ms", 1000)?
             .set_default("worker.lease_secs", 30)?
             .set_default("worker.max_parallel", 8)?
+            .set_default("auth.bootstrap_token", "")?
+            .set_default("auth.max_failures_per_minute", 30)?
             .add_source(File::from(Path::new(DEFAULT_FILE)).required(false));
         if let Some(path) = &cli.config {
             if !path.is_file() {
@@ -183,6 +238,36 @@ mod tests {
         assert_eq!(settings.cluster.kubeconfig, "");
         assert!(!settings.cluster.sandbox && !settings.cluster.allow_cluster_scoped);
         assert_eq!(settings.worker.rollout_timeout_secs, 300);
+        assert_eq!(settings.auth.bootstrap_token.expose(), None);
+        assert_eq!(settings.auth.max_failures_per_minute, 30);
+    }
+
+    #[test]
+    fn the_bootstrap_token_comes_from_the_environment_and_never_shows_in_debug() {
+        let secret = "knt_from-the-environment-0123456789abcdef";
+        let settings = Settings::load(
+            &cli(&[]),
+            env(&[("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN", secret)]),
+        )
+        .unwrap();
+        assert_eq!(settings.auth.bootstrap_token.expose(), Some(secret));
+        assert!(!format!("{settings:?}").contains(secret));
+    }
+
+    #[test]
+    fn admin_token_takes_the_database_flags() {
+        let cli = cli(&[
+            "admin-token",
+            "--name",
+            "rescue",
+            "--database-url",
+            "sqlite://x.db",
+        ]);
+        assert_eq!(cli.database_url.as_deref(), Some("sqlite://x.db"));
+        assert!(matches!(
+            cli.command,
+            Some(Command::AdminToken { ref name, expires_in_days: None }) if name == "rescue"
+        ));
     }
 
     #[test]

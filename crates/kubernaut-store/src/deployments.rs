@@ -219,6 +219,26 @@ pub(crate) fn latest_per_context(
     Ok(latest)
 }
 
+/// The namespace and context of the deployment with this id, deleted or not.
+pub(crate) fn scope_of(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<(Namespace, ContextName)>, StoreError> {
+    deployments::table
+        .inner_join(services::table.on(services::id.eq(deployments::service_id)))
+        .filter(deployments::id.eq(id.to_string()))
+        .select((services::namespace, deployments::context))
+        .first::<(String, String)>(conn)
+        .optional()?
+        .map(|(namespace, context)| {
+            Ok((
+                Namespace::parse(&namespace).map_err(corrupt)?,
+                ContextName::parse(&context).map_err(corrupt)?,
+            ))
+        })
+        .transpose()
+}
+
 /// Soft-deletes a deployment; deleting a deleted one changes nothing.
 pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
     let id = id.to_string();

@@ -309,6 +309,21 @@ pub(crate) fn latest_of_service(
     into_release(row, service, template, attributes).map(Some)
 }
 
+/// The namespace of the release with this id, deleted or not.
+pub(crate) fn namespace_of(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<Namespace>, StoreError> {
+    releases::table
+        .inner_join(services::table)
+        .filter(releases::id.eq(id.to_string()))
+        .select(services::namespace)
+        .first::<String>(conn)
+        .optional()?
+        .map(|namespace| Namespace::parse(&namespace).map_err(corrupt))
+        .transpose()
+}
+
 /// Soft-deletes a release; deleting a deleted release changes nothing.
 pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
     let id = id.to_string();

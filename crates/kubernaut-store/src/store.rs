@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
 use kubernaut_domain::{
-    AuditEvent, Deployment, DeploymentDetail, Namespace, NewAuditEvent, NewDeployment, NewRelease,
-    NewToken, Page, Paged, Release, ReleaseDetail, SecretHash, Service, ServiceName, Token,
-    Version, Visibility,
+    AuditEvent, ContextName, Deployment, DeploymentDetail, Namespace, NewAuditEvent, NewDeployment,
+    NewRelease, NewToken, Page, Paged, Release, ReleaseDetail, SecretHash, Service, ServiceName,
+    Token, Version, Visibility,
 };
 use uuid::Uuid;
 
@@ -231,6 +231,20 @@ impl Store {
         page: Page,
     ) -> Result<Paged<Release>, StoreError> {
         releases::list(&mut *self.conn()?, filter, visible, page)
+    }
+
+    /// The namespace of the release with this id, deleted or not: what deleting it is
+    /// authorized against.
+    pub fn release_namespace(&self, id: Uuid) -> Result<Option<Namespace>, StoreError> {
+        releases::namespace_of(&mut *self.conn()?, id)
+    }
+
+    /// The namespace and context of the deployment with this id, deleted or not.
+    pub fn deployment_scope(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(Namespace, ContextName)>, StoreError> {
+        deployments::scope_of(&mut *self.conn()?, id)
     }
 
     /// The active release of a service's version, with its template source.

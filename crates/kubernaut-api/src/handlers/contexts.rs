@@ -3,6 +3,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use kubernaut_domain::Paged;
 
 use crate::AppState;
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::query::ListQuery;
 use crate::wire;
@@ -11,10 +12,11 @@ use crate::wire;
 /// every list (a server has a handful, kept in memory).
 pub(crate) async fn list(
     state: Data<AppState>,
+    Authenticated(caller): Authenticated,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query = ListQuery::parse(req.query_string(), &[])?;
-    let contexts = state.contexts.list();
+    let contexts = state.app.list_contexts(&caller);
     let count = contexts.len() as u64;
     let items = contexts
         .into_iter()

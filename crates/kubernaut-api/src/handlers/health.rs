@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use actix_web::HttpResponse;
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use serde_json::json;
 
 use crate::AppState;
@@ -17,7 +17,6 @@ pub(crate) async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: the database answers.
 pub(crate) async fn readyz(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let store = state.store.clone();
-    web::block(move || store.ping(READY_TIMEOUT)).await??;
+    state.app.ping(READY_TIMEOUT).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }

@@ -3,18 +3,31 @@
 
 use std::sync::Arc;
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::{App, test};
+use actix_web::test;
 use kubernaut_api::AppState;
+use kubernaut_app::{App, AuthOptions};
 use kubernaut_cluster::Contexts;
 use kubernaut_store::Store;
 use serde_json::Value;
 
-/// State on `store` with no contexts.
-pub fn state(store: Store) -> AppState {
-    AppState::new(store, Arc::new(Contexts::from_clusters(Vec::new())))
+/// The secret of the global-admin token every test app starts with.
+pub const ADMIN: &str = "knt_api-test-admin-0123456789abcdef0123456789ab";
+
+/// State on `store` with `contexts`, and the global admin [`ADMIN`].
+pub async fn state_with(store: Store, contexts: Arc<Contexts>) -> AppState {
+    let app = App::new(store, contexts, &AuthOptions::default());
+    app.bootstrap_admin(Some(ADMIN.to_owned())).await.unwrap();
+    AppState::new(app)
+}
+
+/// State on `store` with no contexts, and the global admin [`ADMIN`].
+#[allow(dead_code, reason = "not every test file uses every helper")]
+pub async fn state(store: Store) -> AppState {
+    state_with(store, Arc::new(Contexts::from_clusters(Vec::new()))).await
 }
 
 /// The app with the API mounted.
@@ -25,16 +38,48 @@ pub async fn app(
     Response = ServiceResponse<impl MessageBody>,
     Error = actix_web::Error,
 > {
-    test::init_service(App::new().configure(kubernaut_api::configure(state))).await
+    test::init_service(actix_web::App::new().configure(kubernaut_api::configure(state))).await
 }
 
-/// Sends `req` and returns the status, the headers and the body parsed as JSON (`Null` if empty).
+/// Sends `req` as the global admin (unless it carries its own `Authorization`) and returns the
+/// status, the headers and the body parsed as JSON (`Null` if empty).
 pub async fn send<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, header::HeaderMap, Value)
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let response = test::call_service(app, req.to_request()).await;
+    let mut req = req.to_request();
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_str(&format!("Bearer {ADMIN}")).unwrap(),
+        );
+    }
+    send_request(app, req).await
+}
+
+/// Sends `req` as it is (no token unless it has one).
+#[allow(dead_code, reason = "not every test file uses every helper")]
+pub async fn send_anonymous<S, B>(
+    app: &S,
+    req: test::TestRequest,
+) -> (StatusCode, header::HeaderMap, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send_request(app, req.to_request()).await
+}
+
+async fn send_request<S, B>(
+    app: &S,
+    req: actix_http::Request,
+) -> (StatusCode, header::HeaderMap, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, req).await;
     let status = response.status();
     let headers = response.headers().clone();
     let body = test::read_body(response).await;

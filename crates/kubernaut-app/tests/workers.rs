@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kubernaut_api::deploy::{Signals, Worker, WorkerOptions, render};
+use kubernaut_app::deploy::{Signals, Worker, WorkerOptions, render};
 use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
 use kubernaut_domain::{
     ANONYMOUS, Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease,
@@ -14,6 +14,7 @@ use kubernaut_domain::{
 };
 use kubernaut_store::Store;
 use kubernaut_store::testing::TestDatabase;
+use kubernaut_store::testing::Writes;
 use kubernaut_template::Template;
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep};

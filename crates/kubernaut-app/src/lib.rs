@@ -1,0 +1,208 @@
+//! Kubernaut's shared operations: what every front end (the JSON API, the web UI) does through
+//! one [`App`]. Each operation takes the [`Caller`], checks its grants, and records its change
+//! with an audit event in the same transaction, so that a front end cannot forget either; the
+//! front ends only parse, call and present.
+//!
+//! The deployment worker, which runs what the operations store, lives here too ([`deploy`]).
+//! Operations are async and run the store's blocking diesel calls on the blocking thread pool.
+
+mod audit;
+mod auth;
+mod caller;
+pub mod deploy;
+mod deployments;
+mod error;
+mod releases;
+mod services;
+mod templates;
+mod tokens;
+
+use std::sync::Arc;
+
+use kubernaut_cluster::Contexts;
+use kubernaut_domain::{Action, AuditAction, Denial};
+use kubernaut_store::Store;
+
+pub use kubernaut_cluster::ContextInfo;
+pub use kubernaut_store::{
+    AuditFilter, DeploymentFilter, Outcome, ReleaseFilter, ServiceDetail, ServiceFilter,
+    TokenFilter,
+};
+
+pub use crate::audit::AuditVerification;
+pub use crate::auth::{AuthOptions, Authenticator, TOKEN_CACHE_TTL};
+pub use crate::caller::{Caller, Principal};
+pub use crate::deployments::{DeploymentRequest, ReleaseLookup};
+pub use crate::error::AppError;
+pub use crate::templates::TemplateCache;
+pub use crate::tokens::CreatedToken;
+
+use crate::deploy::Signals;
+
+/// The shared operations and what they need. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Store,
+    contexts: Arc<Contexts>,
+    allow_cluster_scoped: bool,
+    signals: Arc<Signals>,
+    templates: Arc<TemplateCache>,
+    auth: Arc<Authenticator>,
+}
+
+impl App {
+    /// The operations on `store`, deploying to `contexts`.
+    pub fn new(store: Store, contexts: Arc<Contexts>, auth: &AuthOptions) -> Self {
+        Self {
+            store,
+            contexts,
+            allow_cluster_scoped: false,
+            signals: Arc::new(Signals::default()),
+            templates: Arc::new(TemplateCache::default()),
+            auth: Arc::new(Authenticator::new(auth)),
+        }
+    }
+
+    /// Allows (or not) cluster-scoped kinds in manifests.
+    pub fn allow_cluster_scoped(mut self, allow: bool) -> Self {
+        self.allow_cluster_scoped = allow;
+        self
+    }
+
+    /// The signals this server's worker shares with the operations.
+    pub fn signals(&self) -> Arc<Signals> {
+        self.signals.clone()
+    }
+
+    /// The store, for the worker and for health checks.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The contexts deployments can target.
+    pub fn contexts(&self) -> &Arc<Contexts> {
+        &self.contexts
+    }
+
+    /// The caller presenting this `Authorization` header value from `remote_addr`:
+    /// [`AppError::Unauthenticated`] without a valid token, [`AppError::Throttled`] after too
+    /// many failures from that address.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        remote_addr: Option<String>,
+        request_id: Option<String>,
+    ) -> Result<Caller, AppError> {
+        let principal = self
+            .auth
+            .authenticate(&self.store, authorization, remote_addr.as_deref())
+            .await?;
+        Ok(Caller {
+            principal,
+            remote_addr,
+            request_id,
+        })
+    }
+
+    /// Whether the database answers within `timeout`.
+    pub async fn ping(&self, timeout: std::time::Duration) -> Result<(), AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.ping(timeout)?)).await
+    }
+
+    /// Checks that the caller may do `action`; if not, records the refusal and returns the
+    /// 403 naming what is missing.
+    async fn authorize(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: Target<'_>,
+    ) -> Result<(), AppError> {
+        if caller
+            .grants()
+            .allows(action, target.namespace, target.context)
+        {
+            return Ok(());
+        }
+        let denial = Denial {
+            token: caller.name().to_owned(),
+            action,
+            namespace: target.namespace.to_owned(),
+            context: target.context.map(str::to_owned),
+        };
+        self.deny(
+            caller,
+            denial.to_string(),
+            target.resource_type,
+            target.resource_id,
+            Some(target.namespace),
+            target.context,
+        )
+        .await
+    }
+
+    /// Checks that the caller is a global admin, who alone manages tokens and reads the audit
+    /// log; if not, records the refusal and returns the 403.
+    async fn require_global_admin(
+        &self,
+        caller: &Caller,
+        what: &str,
+        resource_type: &'static str,
+    ) -> Result<(), AppError> {
+        if caller.grants().is_global_admin() {
+            return Ok(());
+        }
+        let message = format!(
+            "token {:?} may not {what}: only a global admin (role admin on namespace * and \
+             context *) may",
+            caller.name()
+        );
+        self.deny(caller, message, resource_type, None, None, None)
+            .await
+    }
+
+    /// Appends `access.denied` and returns [`AppError::Forbidden`] with `message`.
+    async fn deny(
+        &self,
+        caller: &Caller,
+        message: String,
+        resource_type: &'static str,
+        resource_id: Option<String>,
+        namespace: Option<&str>,
+        context: Option<&str>,
+    ) -> Result<(), AppError> {
+        let mut event = caller
+            .event(AuditAction::AccessDenied, resource_type)
+            .detail("message", message.clone());
+        if let Some(id) = resource_id {
+            event = event.resource(id);
+        }
+        if let Some(namespace) = namespace {
+            event = event.namespace(namespace);
+        }
+        if let Some(context) = context {
+            event = event.context(context);
+        }
+        let event = event.build();
+        let store = self.store.clone();
+        blocking(move || Ok(store.transaction(|tx| tx.append_audit(event.clone()))?)).await?;
+        Err(AppError::Forbidden(message))
+    }
+}
+
+/// What an action is on, for its permission check and the refusal's audit event.
+struct Target<'a> {
+    resource_type: &'static str,
+    resource_id: Option<String>,
+    namespace: &'a str,
+    context: Option<&'a str>,
+}
+
+/// Runs blocking work (diesel) on the blocking thread pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("a blocking task failed: {e}")))?
+}
