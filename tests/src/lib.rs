@@ -6,8 +6,9 @@ pub mod loopback_api;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The secret of the global-admin token every test server starts with (its
@@ -56,10 +57,31 @@ pub fn binary() -> PathBuf {
         .clone()
 }
 
+/// The lines a server wrote on standard error so far, shared with the thread that reads them.
+#[derive(Debug, Clone, Default)]
+pub struct StderrLines(Arc<Mutex<Vec<String>>>);
+
+impl StderrLines {
+    /// A copy of the lines read so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lock().clone()
+    }
+
+    fn push(&self, line: String) {
+        self.lock().push(line);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// A running `kubernaut-server`; killed when dropped.
 pub struct Server {
     child: Child,
     base_url: String,
+    stderr: StderrLines,
+    reader: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -76,10 +98,38 @@ impl Server {
     /// # Panics
     /// As [`Server::start`].
     pub fn start_with(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(binary())
+        Self::spawn(database_url, args, Some(ADMIN_TOKEN), env)
+    }
+
+    /// Starts the server on `database_url` with more flags and environment variables, but
+    /// without the default `KUBERNAUT__AUTH__BOOTSTRAP_TOKEN` (also when the test process has
+    /// one): only `env` can set it.
+    ///
+    /// # Panics
+    /// As [`Server::start`].
+    pub fn start_without_bootstrap(
+        database_url: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        Self::spawn(database_url, args, None, env)
+    }
+
+    fn spawn(
+        database_url: &str,
+        args: &[&str],
+        bootstrap_token: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut command = Command::new(binary());
+        command
             .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
             .args(args)
-            .env("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN", ADMIN_TOKEN)
+            .env_remove("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN");
+        if let Some(token) = bootstrap_token {
+            command.env("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN", token);
+        }
+        let mut child = command
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -87,15 +137,19 @@ impl Server {
             .spawn()
             .expect("spawn kubernaut-server");
         let stderr = child.stderr.take().expect("piped stderr");
+        let lines = StderrLines::default();
         let (lines_tx, lines_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    // The test stopped listening; keep draining so the server never blocks.
-                    continue;
+        let reader = {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    lines.push(line.clone());
+                    // The test may have stopped listening; keep draining so the server never
+                    // blocks.
+                    let _ = lines_tx.send(line);
                 }
-            }
-        });
+            })
+        };
         let mut output = Vec::new();
         loop {
             match lines_rx.recv_timeout(START_TIMEOUT) {
@@ -104,6 +158,8 @@ impl Server {
                         return Self {
                             child,
                             base_url: address.trim().to_owned(),
+                            stderr: lines,
+                            reader: Some(reader),
                         };
                     }
                     output.push(line);
@@ -122,6 +178,12 @@ impl Server {
         format!("{}{path}", self.base_url)
     }
 
+    /// Its standard error, line by line: those read so far, and after [`Server::terminate`]
+    /// or [`Server::kill`] all of them.
+    pub fn stderr(&self) -> StderrLines {
+        self.stderr.clone()
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
@@ -130,7 +192,9 @@ impl Server {
             .status()
             .expect("run kill");
         assert!(sent.success(), "kill -TERM {pid} failed");
-        self.child.wait().expect("wait for kubernaut-server")
+        let status = self.child.wait().expect("wait for kubernaut-server");
+        self.finish_reading();
+        status
     }
 }
 
@@ -139,6 +203,14 @@ impl Server {
     pub fn kill(mut self) {
         self.child.kill().expect("kill kubernaut-server");
         self.child.wait().expect("wait for kubernaut-server");
+        self.finish_reading();
+    }
+
+    /// Waits until the exited process's standard error is read to its end.
+    fn finish_reading(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 }
 
@@ -160,6 +232,35 @@ pub fn run_to_exit(args: &[&str]) -> (ExitStatus, String) {
         output.status,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// What a run of the binary to completion printed.
+#[derive(Debug)]
+pub struct Exited {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// Runs the binary with `args` and environment variables `env` to completion, without an
+/// inherited `KUBERNAUT__AUTH__BOOTSTRAP_TOKEN` and without `RUST_LOG` (so logging is at its
+/// default level, as an operator would run it).
+pub fn run_to_exit_with(args: &[&str], env: &[(&str, &str)]) -> Exited {
+    let output = Command::new(binary())
+        .args(args)
+        .env_remove("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run kubernaut-server");
+    Exited {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }
 
 /// Runs each named test function, which takes a `&TestDatabase`, on a fresh SQLite database and

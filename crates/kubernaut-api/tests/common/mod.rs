@@ -19,7 +19,17 @@ pub const ADMIN: &str = "knt_api-test-admin-0123456789abcdef0123456789ab";
 
 /// State on `store` with `contexts`, and the global admin [`ADMIN`].
 pub async fn state_with(store: Store, contexts: Arc<Contexts>) -> AppState {
-    let app = App::new(store, contexts, &AuthOptions::default());
+    state_with_auth(store, contexts, &AuthOptions::default()).await
+}
+
+/// State on `store` with `contexts` and these authentication limits, and the global admin
+/// [`ADMIN`].
+pub async fn state_with_auth(
+    store: Store,
+    contexts: Arc<Contexts>,
+    auth: &AuthOptions,
+) -> AppState {
+    let app = App::new(store, contexts, auth);
     app.bootstrap_admin(Some(ADMIN.to_owned())).await.unwrap();
     AppState::new(app)
 }
