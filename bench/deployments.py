@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Overhead of a sandbox deployment: POST /api/deployments?wait=60 until it succeeded.
 
-    bench/deployments.py BASE_URL [COUNT] [CONCURRENCY]
+    KUBERNAUT_TOKEN=... bench/deployments.py BASE_URL [COUNT] [CONCURRENCY]
 
 Creates one release, then deploys it COUNT times (default 200) from CONCURRENCY clients
 (default 1, sequential) and prints the latency of POST-to-succeeded: mean, p50, p90, p99, max,
 and the rate. Each deployment renders the manifest, stores it, is claimed by the worker,
-applies 2 objects to the sandbox and watches 1 workload roll out.
+applies 2 objects to the sandbox and watches 1 workload roll out. Every request sends the API
+token in KUBERNAUT_TOKEN (bench/deployments.sh sets it to its server's bootstrap admin token).
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -44,12 +46,14 @@ spec:
           image: "{{image}}"
 """
 
+TOKEN = os.environ.get("KUBERNAUT_TOKEN") or sys.exit("KUBERNAUT_TOKEN is not set")
+
 
 def post(base, path, body):
     request = urllib.request.Request(
         base + path,
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
         method="POST",
     )
     with urllib.request.urlopen(request) as response:

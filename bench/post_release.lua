@@ -1,6 +1,9 @@
 -- wrk script: POST /api/releases with a new version on every request (10 attributes, the
--- same template each time, as a CI job releasing one service would).
+-- same template each time, as a CI job releasing one service would), authenticated with the
+-- API token in the environment variable KUBERNAUT_TOKEN (bench/releases.sh sets it).
 -- `thread_id` is a global so that setup() can set it per thread with thread:set.
+local token = os.getenv("KUBERNAUT_TOKEN") or error("KUBERNAUT_TOKEN is not set")
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}
 local counter = 0
 local unexpected = 0
 thread_id = 0
@@ -70,7 +73,7 @@ request = function()
     .. '"commit":"3f2a9c1","replicas":"3","port":"8080","log_level":"info",'
     .. '"region":"eu-west-1","cpu":"500m","memory":"256Mi","team":"platform",'
     .. '"build_url":"https://ci.example.com/job/bench/' .. counter .. '"}}'
-  return wrk.format("POST", "/api/releases", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/api/releases", headers, body)
 end
 
 response = function(status, headers, body)

@@ -83,7 +83,12 @@ impl Answer {
 }
 
 fn get(server: &Server, token: &str, path: &str) -> Answer {
-    Answer::of(client_with_token(token).get(server.url(path)).send().unwrap())
+    Answer::of(
+        client_with_token(token)
+            .get(server.url(path))
+            .send()
+            .unwrap(),
+    )
 }
 
 fn whoami(server: &Server, token: &str) -> Answer {
@@ -195,7 +200,10 @@ fn assert_not_at_rest(db: &TestDatabase, secrets: &[&str], names: &[&str]) {
             .any(|window| window == needle.as_bytes())
     };
     for name in names {
-        assert!(contains(name), "the stored data lacks the token name {name}");
+        assert!(
+            contains(name),
+            "the stored data lacks the token name {name}"
+        );
     }
     for secret in secrets {
         for form in forms(secret) {
@@ -241,7 +249,11 @@ fn a_generated_first_admin_token_is_printed_once(db: &TestDatabase) {
     assert!(server.terminate().success());
     let lines = stderr.lines();
     let showing: Vec<_> = lines.iter().filter(|l| l.contains(&secret)).collect();
-    assert_eq!(showing.len(), 1, "only its announcement shows it: {showing:#?}");
+    assert_eq!(
+        showing.len(),
+        1,
+        "only its announcement shows it: {showing:#?}"
+    );
     assert_not_at_rest(db, &[&secret], &["admin"]);
 
     let server = Server::start_without_bootstrap(db.url(), &[], &[]);
@@ -308,10 +320,17 @@ fn a_revoked_bootstrap_token_stays_revoked_after_restarts(db: &TestDatabase) {
 // 3. `kubernaut-server admin-token`: the way back in, audited as the server.
 fn admin_token_creates_a_global_admin_in_the_database(db: &TestDatabase) {
     let server = Server::start(db.url());
+    assert_eq!(whoami(&server, ADMIN_TOKEN).status, StatusCode::OK);
     assert!(server.terminate().success());
 
     let run = run_to_exit_with(
-        &["admin-token", "--name", "rescue", "--database-url", db.url()],
+        &[
+            "admin-token",
+            "--name",
+            "rescue",
+            "--database-url",
+            db.url(),
+        ],
         &[],
     );
     assert!(run.status.success(), "{}{}", run.stdout, run.stderr);
@@ -358,7 +377,13 @@ fn admin_token_creates_a_global_admin_in_the_database(db: &TestDatabase) {
     assert_not_at_rest(db, &[secret, ADMIN_TOKEN], &["rescue"]);
 
     let run = run_to_exit_with(
-        &["admin-token", "--name", "Rescue Me!", "--database-url", db.url()],
+        &[
+            "admin-token",
+            "--name",
+            "Rescue Me!",
+            "--database-url",
+            db.url(),
+        ],
         &[],
     );
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
@@ -377,6 +402,7 @@ fn admin_token_creates_a_global_admin_in_the_database(db: &TestDatabase) {
         "{}",
         run.stderr
     );
+    assert_eq!(run.stderr.lines().last(), Some(errors[0]), "{}", run.stderr);
 }
 
 // 4. No secret at rest, none in the logs.
@@ -528,7 +554,10 @@ fn bad_authorization_headers_are_401s(db: &TestDatabase) {
         (b"".to_vec(), String::new()),
         (b"Bearer".to_vec(), String::new()),
         (b"Bearer ".to_vec(), String::new()),
-        (b"Basic abcdefghijklmnop".to_vec(), "abcdefghijklmnop".into()),
+        (
+            b"Basic abcdefghijklmnop".to_vec(),
+            "abcdefghijklmnop".into(),
+        ),
         (
             format!("bearer knt_{}", "a".repeat(600)).into_bytes(),
             "a".repeat(40),
@@ -557,7 +586,13 @@ fn bad_authorization_headers_are_401s(db: &TestDatabase) {
         ),
     ];
     let mut garbage = Garbage(0x5eed_cafe_f00d_beef);
-    let schemes: [&[u8]; 5] = [b"Bearer knt_", b"bearer ", b"BEARER knt_", b"Bearer  ", b"Bearer\t"];
+    let schemes: [&[u8]; 5] = [
+        b"Bearer knt_",
+        b"bearer ",
+        b"BEARER knt_",
+        b"Bearer  ",
+        b"Bearer\t",
+    ];
     for i in 0..300 {
         let random = garbage.header_bytes();
         let sent = [schemes[i % schemes.len()], &random].concat();
@@ -626,7 +661,9 @@ fn repeated_failures_from_one_address_are_throttled(db: &TestDatabase) {
         .expect("Retry-After in seconds");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert!(
-        throttled.message().contains("too many failed authentications"),
+        throttled
+            .message()
+            .contains("too many failed authentications"),
         "{}",
         throttled.message()
     );
@@ -635,7 +672,12 @@ fn repeated_failures_from_one_address_are_throttled(db: &TestDatabase) {
     // While blocked, the address gets 429 before its token is looked at: even the valid admin
     // token, and no token at all; a forwarded-for header changes nothing.
     let blocked = whoami(&server, ADMIN_TOKEN);
-    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "{}", blocked.body);
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        blocked.body
+    );
     assert!(blocked.header(header::RETRY_AFTER).is_some());
     let anonymous = Answer::of(client.get(server.url("/api/releases")).send().unwrap());
     assert_eq!(anonymous.status, StatusCode::TOO_MANY_REQUESTS);

@@ -139,7 +139,7 @@ async fn release_deploy_succeed_and_roll_back() {
     assert!(manifest.contains("context: \"sandbox\""), "{manifest}");
     assert_eq!(
         log_lines(&pending),
-        ["rendered release 2 of hello for context sandbox: 2 object(s)"]
+        ["rendered release 2 of hello for context sandbox: 2 object(s), requested by admin"]
     );
 
     // The worker runs it: wait for its end through ?wait.

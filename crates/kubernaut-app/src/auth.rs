@@ -85,7 +85,7 @@ impl Authenticator {
     ) -> Result<Arc<Principal>, AppError> {
         let address = remote_addr.unwrap_or("unknown").to_owned();
         if let Some(wait) = self.blocked_for(&address) {
-            return Err(AppError::Throttled(wait.as_secs().max(1)));
+            return Err(AppError::Throttled(whole_seconds(wait)));
         }
         let secret = match bearer(authorization) {
             Ok(secret) => secret,
@@ -156,7 +156,7 @@ impl Authenticator {
                 let mut blocked = self.blocked.lock().unwrap_or_else(PoisonError::into_inner);
                 blocked.retain(|_, until| *until > Instant::now());
                 blocked.insert(address, Instant::now() + wait);
-                AppError::Throttled(wait.as_secs().max(1))
+                AppError::Throttled(whole_seconds(wait))
             }
         }
     }
@@ -172,6 +172,11 @@ impl Authenticator {
     fn lock_cache(&self) -> MutexGuard<'_, HashMap<SecretHash, Cached>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// `wait` rounded up to whole seconds, at least 1: a client that waits that long is let in.
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// The secret of `Bearer <secret>`, or why the header is refused (never echoing it).
@@ -240,6 +245,13 @@ mod tests {
         }
         assert!(bearer(None).unwrap_err().contains("Authorization: Bearer"));
         assert!(bearer(Some(&format!("Bearer {}", "x".repeat(513)))).is_err());
+    }
+
+    #[test]
+    fn retry_after_is_rounded_up() {
+        assert_eq!(whole_seconds(Duration::from_millis(11_990)), 12);
+        assert_eq!(whole_seconds(Duration::from_secs(11)), 11);
+        assert_eq!(whole_seconds(Duration::ZERO), 1);
     }
 
     #[test]

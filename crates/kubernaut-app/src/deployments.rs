@@ -105,11 +105,12 @@ impl App {
                 created_by: caller.name().to_owned(),
             };
             let first_line = format!(
-                "rendered release {} of {} for context {}: {} object(s)",
+                "rendered release {} of {} for context {}: {} object(s), requested by {}",
                 release.version,
                 release.service.name,
                 new.context,
-                manifest.documents.len()
+                manifest.documents.len(),
+                caller.name()
             );
             Ok(app.store.transaction(|tx| {
                 let detail = tx.create_deployment(&new, &first_line)?;

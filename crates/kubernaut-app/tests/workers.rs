@@ -9,8 +9,8 @@ use std::time::Duration;
 use kubernaut_app::deploy::{Signals, Worker, WorkerOptions, render};
 use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
 use kubernaut_domain::{
-    ANONYMOUS, Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease,
-    Rollout, ServiceName, TemplateSource, Version,
+    Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease, Rollout,
+    ServiceName, TemplateSource, Version,
 };
 use kubernaut_store::Store;
 use kubernaut_store::testing::TestDatabase;
@@ -75,7 +75,7 @@ fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
         Version::parse(&version.to_string()).unwrap(),
         TemplateSource::parse(TEMPLATE).unwrap(),
         Attributes::default(),
-        ANONYMOUS,
+        "ci",
     )
     .unwrap();
     let release = store.create_release(&new).unwrap().into_inner();
@@ -86,7 +86,7 @@ fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
         release_id: release.release.id,
         context,
         manifest: manifest.yaml,
-        created_by: ANONYMOUS.to_owned(),
+        created_by: "ci".to_owned(),
     };
     store
         .create_deployment(&deployment, "rendered")

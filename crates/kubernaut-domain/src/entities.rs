@@ -8,9 +8,6 @@ use crate::attributes::{
 use crate::error::{ValidationError, shorten};
 use crate::{Attributes, Checksum, ContextName, Namespace, ServiceName, TemplateSource, Version};
 
-/// The actor recorded in `createdBy`/`deletedBy` until authentication exists.
-pub const ANONYMOUS: &str = "anonymous";
-
 /// An application or micro-service, deployed into one namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Service {
@@ -176,7 +173,7 @@ mod tests {
             Version::parse("42").unwrap(),
             TemplateSource::parse("x").unwrap(),
             Attributes::parse(attributes.iter().copied()).unwrap(),
-            ANONYMOUS,
+            "ci",
         )
     }
 
@@ -216,7 +213,7 @@ mod tests {
             },
             attributes: new.attributes.clone(),
             created_on: DateTime::UNIX_EPOCH,
-            created_by: ANONYMOUS.to_owned(),
+            created_by: "ci".to_owned(),
         };
         let context = ContextName::parse("prod-eu").unwrap();
         let mut rendered = release.render_context(&context);

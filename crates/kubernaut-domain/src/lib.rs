@@ -26,7 +26,7 @@ pub use deployment::{
     ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, NewDeployment,
     ReleaseRef, Stream,
 };
-pub use entities::{ANONYMOUS, NewRelease, Release, ReleaseDetail, Service, TemplateRef};
+pub use entities::{NewRelease, Release, ReleaseDetail, Service, TemplateRef};
 pub use error::ValidationError;
 pub use names::{Namespace, ServiceName, Version};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};

@@ -40,6 +40,17 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli, std::env::vars())?;
+    // An invalid admin-token request is refused before any database is opened (or created).
+    let admin_token_request = match &cli.command {
+        Some(Command::AdminToken {
+            name,
+            expires_in_days,
+        }) => Some((
+            TokenName::parse(name)?,
+            expires_in_days.map(ExpiresInDays::new).transpose()?,
+        )),
+        None => None,
+    };
     let store = Store::open(
         &settings.database.url,
         &StoreOptions {
@@ -48,12 +59,8 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         },
     )?;
     log::info!("using database {:?}", store.backend());
-    if let Some(Command::AdminToken {
-        name,
-        expires_in_days,
-    }) = &cli.command
-    {
-        return admin_token(store, &settings, name, *expires_in_days);
+    if let Some((name, expires_in)) = admin_token_request {
+        return admin_token(store, &settings, name, expires_in);
     }
     let kubeconfig = Some(settings.cluster.kubeconfig.as_str())
         .filter(|path| !path.is_empty())
@@ -114,11 +121,9 @@ async fn bootstrap_admin(app: &App, configured: Option<String>) -> anyhow::Resul
 fn admin_token(
     store: Store,
     settings: &Settings,
-    name: &str,
-    expires_in_days: Option<i64>,
+    name: TokenName,
+    expires_in: Option<ExpiresInDays>,
 ) -> anyhow::Result<()> {
-    let name = TokenName::parse(name)?;
-    let expires_in = expires_in_days.map(ExpiresInDays::new).transpose()?;
     let app = App::new(
         store,
         Arc::new(Contexts::from_clusters(Vec::new())),

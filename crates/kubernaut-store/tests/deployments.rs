@@ -5,10 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::new_release;
+use common::{CREATED_BY, new_release};
 use kubernaut_domain::{
-    ANONYMOUS, ContextName, DeploymentStatus, NewDeployment, Page, ServiceName, Stream, Version,
-    Visibility,
+    ContextName, DeploymentStatus, NewDeployment, Page, ServiceName, Stream, Version, Visibility,
 };
 use kubernaut_store::testing::{TestDatabase, Writes};
 use kubernaut_store::{Deletion, DeploymentFilter, MAX_ATTEMPTS, Progress, Store, StoreError};
@@ -30,7 +29,7 @@ fn deploy(store: &Store, release: Uuid, context: &str) -> Uuid {
         release_id: release,
         context: ContextName::parse(context).unwrap(),
         manifest: format!("# release {release}\n"),
-        created_by: ANONYMOUS.to_owned(),
+        created_by: CREATED_BY.to_owned(),
     };
     store
         .create_deployment(&new, "rendered")
@@ -190,12 +189,12 @@ fn create_get_list_and_delete(db: &TestDatabase) {
 fn a_deleted_release_cannot_be_deployed(db: &TestDatabase) {
     let store = db.open();
     let v1 = release(&store, "hello", "1");
-    store.delete_release(v1, ANONYMOUS).unwrap();
+    store.delete_release(v1, CREATED_BY).unwrap();
     let new = NewDeployment {
         release_id: v1,
         context: ContextName::parse("prod").unwrap(),
         manifest: String::new(),
-        created_by: ANONYMOUS.to_owned(),
+        created_by: CREATED_BY.to_owned(),
     };
     let error = store.create_deployment(&new, "rendered").unwrap_err();
     assert!(matches!(error, StoreError::NotFound(_)), "{error}");

@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use kubernaut_domain::{
-    ANONYMOUS, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version, Visibility,
+    Namespace, NewRelease, Page, ServiceName, TemplateSource, Version, Visibility,
 };
 use kubernaut_store::testing::{TestDatabase, Writes};
 use kubernaut_store::{
@@ -16,7 +16,7 @@ use kubernaut_store::{
 };
 use uuid::Uuid;
 
-use common::new_release;
+use common::{CREATED_BY, new_release};
 
 fn with_template(mut release: NewRelease, source: &str) -> NewRelease {
     release.template = TemplateSource::parse(source).unwrap();
@@ -64,7 +64,7 @@ fn create_then_get_round_trips(db: &TestDatabase) {
     assert_eq!(detail.release.service.name.as_str(), "hello");
     assert_eq!(detail.release.version.as_str(), "42");
     assert_eq!(detail.release.attributes, new.attributes);
-    assert_eq!(detail.release.created_by, ANONYMOUS);
+    assert_eq!(detail.release.created_by, CREATED_BY);
     assert_eq!(detail.release.template.checksum, new.template.checksum());
 
     let read = store.release(detail.release.id).unwrap().expect("stored");

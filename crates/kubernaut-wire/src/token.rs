@@ -27,8 +27,9 @@ pub struct CreateToken {
     pub expires_in_days: Option<i64>,
 }
 
-/// A token, without its secret except in the answer that created it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A token, without its secret except in the answer that created it. `Debug` leaves the secret
+/// out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenBody {
     /// Its id.
@@ -50,6 +51,22 @@ pub struct TokenBody {
     /// The secret: only in the answer to `POST /api/tokens`, shown this once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenBody")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("grants", &self.grants)
+            .field("created_on", &self.created_on)
+            .field("created_by", &self.created_by)
+            .field("expires_on", &self.expires_on)
+            .field("last_used_on", &self.last_used_on)
+            .field("revoked_on", &self.revoked_on)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// `GET /api/whoami`.

@@ -1,9 +1,10 @@
 //! What the store's test files share: a release to store, and the macro that runs each test
 //! on SQLite and (when `KUBERNAUT_TEST_DATABASE_URL` is set) on PostgreSQL.
 
-use kubernaut_domain::{
-    ANONYMOUS, Attributes, Namespace, NewRelease, ServiceName, TemplateSource, Version,
-};
+use kubernaut_domain::{Attributes, Namespace, NewRelease, ServiceName, TemplateSource, Version};
+
+/// Who the test records make.
+pub const CREATED_BY: &str = "ci";
 
 /// A template that renders one ConfigMap.
 pub const TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service}}\n";
@@ -21,7 +22,7 @@ pub fn new_release(
         Version::parse(version).unwrap(),
         TemplateSource::parse(TEMPLATE).unwrap(),
         Attributes::parse(attrs.iter().copied()).unwrap(),
-        ANONYMOUS,
+        CREATED_BY,
     )
     .unwrap()
 }
