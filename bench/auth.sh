@@ -36,19 +36,26 @@ template='apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service}}\n'
 servers=()
 trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
 
-# Starts $1 (a binary) on port $2 with a fresh database $3; prints the URL of one release.
+# Starts the build in $1 (a source tree, whose config/default.toml it reads) on port $2 with a
+# fresh database $3, with the environment in $4, the binary $5.
 start() {
-  local binary=$1 port=$2 db_name=$3
+  local tree=$1 port=$2 db_name=$3 env=$4
   local db_url="${admin_url%/*}/$db_name"
+  local binary
+  binary=$(realpath "$5")
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" -c "CREATE DATABASE $db_name"
-  KUBERNAUT__AUTH__BOOTSTRAP_TOKEN=$token RUST_LOG=warn \
-    "$binary" --listen "127.0.0.1:$port" --database-url "$db_url" &
+  (cd "$tree" && exec env $env RUST_LOG=warn \
+    "$binary" --listen "127.0.0.1:$port" --database-url "$db_url" >/dev/null) &
   servers+=($!)
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+}
+
+# Creates one release on the server at port $1; prints its URL.
+release_url() {
   curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d "{\"service\": \"bench\", \"version\": \"1\", \"template\": \"$template\", \"attributes\": {\"image\": \"bench:1\"}}" \
-    "http://127.0.0.1:$port/api/releases" \
-    | python3 -c "import json,sys; print('http://127.0.0.1:$port/api/releases/' + json.load(sys.stdin)['id'])"
+    "http://127.0.0.1:$1/api/releases" \
+    | python3 -c "import json,sys; print('http://127.0.0.1:$1/api/releases/' + json.load(sys.stdin)['id'])"
 }
 
 transactions() {
@@ -72,8 +79,12 @@ measure() {
     "$(echo "$requests $before $after" | awk '{print ($3 - $2) * 1000 / $1}')"
 }
 
-baseline_url=$(start "$baseline_dir/release/kubernaut-server" 18090 kubernaut_bench_auth_before)
-current_url=$(start target/release/kubernaut-server 18091 kubernaut_bench_auth_after)
+start "$baseline_dir/src" 18090 kubernaut_bench_auth_before "" \
+  "$baseline_dir/release/kubernaut-server"
+start . 18091 kubernaut_bench_auth_after "KUBERNAUT__AUTH__BOOTSTRAP_TOKEN=$token" \
+  target/release/kubernaut-server
+baseline_url=$(release_url 18090)
+current_url=$(release_url 18091)
 # The baseline ignores the token; the current build authenticates each request with it.
 echo "== GET /api/releases/{id}, 8 connections, ${duration}s each, baseline $baseline vs this tree"
 for round in $(seq 1 "$rounds"); do
