@@ -125,7 +125,11 @@ impl Server {
         command
             .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
             .args(args)
-            .env_remove("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN");
+            .env_remove("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN")
+            // Tests run in a pod (CI) must not get that cluster as an in-cluster context; a
+            // test's `env` may set these again.
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBERNETES_SERVICE_PORT");
         if let Some(token) = bootstrap_token {
             command.env("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN", token);
         }
@@ -157,7 +161,12 @@ impl Server {
                     if let Some(address) = line.split("listening on ").nth(1) {
                         return Self {
                             child,
-                            base_url: address.trim().to_owned(),
+                            // The URL ends at a quote in a JSON log line.
+                            base_url: address
+                                .split(|c: char| c == '"' || c.is_whitespace())
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned(),
                             stderr: lines,
                             reader: Some(reader),
                         };
@@ -247,12 +256,15 @@ pub struct Exited {
 
 /// Runs the binary with `args` and environment variables `env` to completion, without an
 /// inherited `KUBERNAUT__AUTH__BOOTSTRAP_TOKEN` and without `RUST_LOG` (so logging is at its
-/// default level, as an operator would run it).
+/// default level, as an operator would run it), nor an inherited `KUBERNETES_SERVICE_HOST` or
+/// `KUBERNETES_SERVICE_PORT` (no in-cluster context unless `env` sets them).
 pub fn run_to_exit_with(args: &[&str], env: &[(&str, &str)]) -> Exited {
     let output = Command::new(binary())
         .args(args)
         .env_remove("KUBERNAUT__AUTH__BOOTSTRAP_TOKEN")
         .env_remove("RUST_LOG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
         .envs(env.iter().copied())
         .output()
         .expect("run kubernaut-server");

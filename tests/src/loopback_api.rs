@@ -1,9 +1,12 @@
 //! An in-memory Kubernetes API (kube-fake-client) served over HTTP on loopback, with a
 //! kubeconfig that points at it: the real binary reaches it through the same kubeconfig path as
-//! a real cluster. The test reads what was applied and plays the controllers.
+//! a real cluster (or as its in-cluster context, given [`LoopbackApi::url`]). The test reads what
+//! was applied, the `Authorization` headers sent, and plays the controllers.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -26,8 +29,13 @@ pub const CONTEXT: &str = "fake-cluster";
 pub struct LoopbackApi {
     runtime: Runtime,
     client: kube::Client,
+    address: SocketAddr,
+    authorizations: Authorizations,
     kubeconfig: NamedTempFile,
 }
+
+/// The `Authorization` headers of the requests received, in order (`None`: without one).
+type Authorizations = Arc<Mutex<Vec<Option<String>>>>;
 
 impl LoopbackApi {
     /// Starts the API and writes the kubeconfig (context [`CONTEXT`], no credentials).
@@ -36,6 +44,7 @@ impl LoopbackApi {
     /// If the fake client cannot be built or no loopback port can be bound.
     pub fn start() -> Self {
         let runtime = Runtime::new().expect("a tokio runtime");
+        let authorizations = Authorizations::default();
         let (client, address) = runtime.block_on(async {
             let client = ClientBuilder::new()
                 .with_status_subresource::<Deployment>()
@@ -46,7 +55,7 @@ impl LoopbackApi {
                 .await
                 .expect("a loopback port");
             let address = listener.local_addr().expect("its address");
-            tokio::spawn(serve(listener, client.clone()));
+            tokio::spawn(serve(listener, client.clone(), authorizations.clone()));
             (client, address)
         });
         let kubeconfig = NamedTempFile::new().expect("a kubeconfig file");
@@ -63,8 +72,29 @@ impl LoopbackApi {
         Self {
             runtime,
             client,
+            address,
+            authorizations,
             kubeconfig,
         }
+    }
+
+    /// Its URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The `Authorization` header of every request received so far, in order (`None` for a
+    /// request without one).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The kubeconfig file.
@@ -118,11 +148,22 @@ impl LoopbackApi {
 }
 
 /// Accepts connections and forwards every request to the fake client.
-async fn serve(listener: TcpListener, client: kube::Client) {
+async fn serve(listener: TcpListener, client: kube::Client, authorizations: Authorizations) {
     while let Ok((stream, _)) = listener.accept().await {
         let client = client.clone();
+        let authorizations = authorizations.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| forward(client.clone(), request));
+            let service = service_fn(move |request: Request<Incoming>| {
+                let authorization = request
+                    .headers()
+                    .get(hyper::header::AUTHORIZATION)
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+                authorizations
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(authorization);
+                forward(client.clone(), request)
+            });
             // A client hanging up mid-request ends only its connection.
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -8,15 +8,12 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use kubernaut_app::Caller;
-use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::ApiError;
-
-/// The header a client may name its request with; its value is recorded in audit events.
-pub(crate) const REQUEST_ID: &str = "x-request-id";
+use crate::observe::{RequestId, request_id};
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -33,7 +30,10 @@ impl FromRequest for Authenticated {
             .get(header::AUTHORIZATION)
             .map(|value| value.to_str().map(str::to_owned));
         let remote_addr = req.peer_addr().map(|addr| addr.ip().to_string());
-        let request_id = request_id(req);
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map_or_else(|| request_id(req.headers()), |id| id.0.clone());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("no app state".to_owned()))?;
             let authorization = match authorization {
@@ -49,19 +49,4 @@ impl FromRequest for Authenticated {
             Ok(Authenticated(caller))
         })
     }
-}
-
-/// The client's `X-Request-Id` if it is sane (1..=128 of `[A-Za-z0-9._:-]`), else a new one.
-fn request_id(req: &HttpRequest) -> String {
-    req.headers()
-        .get(REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 128
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-        })
-        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
 }

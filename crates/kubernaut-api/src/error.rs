@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use kubernaut_app::AppError;
 use kubernaut_domain::ValidationError;
 use kubernaut_wire::ErrorBody;
+
+use crate::observe::InternalDetail;
 use thiserror::Error;
 
 /// An error as a client sees it: a status and one sentence.
@@ -64,12 +66,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(detail) = self {
-            log::error!("internal error: {detail}");
-        }
         let mut response = HttpResponse::build(self.status_code()).json(ErrorBody {
             message: self.to_string(),
         });
+        if let ApiError::Internal(detail) = self {
+            // The `observe` middleware logs it with the request's id.
+            response
+                .extensions_mut()
+                .insert(InternalDetail(detail.clone()));
+        }
         let headers = response.headers_mut();
         match self {
             ApiError::Unavailable(_) => {

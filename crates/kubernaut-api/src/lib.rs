@@ -10,16 +10,20 @@ mod auth;
 mod body;
 mod error;
 mod handlers;
+mod observe;
+mod openapi;
 mod query;
 mod wire;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::web::{self, Data};
 use actix_web::{HttpRequest, HttpResponse, Route};
 use kubernaut_app::App;
 
 pub use error::ApiError;
+pub use observe::{REQUEST_ID, observe};
+pub use openapi::document as openapi_document;
 
 /// The largest request body accepted by default: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -63,109 +67,107 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
                 ApiError::NotFound(format!("the path is invalid: {e}")).into()
             }))
-            .service(resource(
-                "/healthz",
-                "GET",
-                [web::get().to(handlers::health::healthz)],
-            ))
-            .service(resource(
-                "/readyz",
-                "GET",
-                [web::get().to(handlers::health::readyz)],
-            ))
-            .service(resource(
-                "/api/releases",
-                "GET, POST",
-                [
-                    web::get().to(handlers::releases::list),
-                    web::post().to(handlers::releases::create),
-                ],
-            ))
-            .service(resource(
-                "/api/releases/{id}",
-                "GET, DELETE",
-                [
-                    web::get().to(handlers::releases::get),
-                    web::delete().to(handlers::releases::delete),
-                ],
-            ))
-            .service(resource(
-                "/api/deployments",
-                "GET, POST",
-                [
-                    web::get().to(handlers::deployments::list),
-                    web::post().to(handlers::deployments::create),
-                ],
-            ))
-            .service(resource(
-                "/api/deployments/{id}",
-                "GET, DELETE",
-                [
-                    web::get().to(handlers::deployments::get),
-                    web::delete().to(handlers::deployments::delete),
-                ],
-            ))
-            .service(resource(
-                "/api/tokens",
-                "GET, POST",
-                [
-                    web::get().to(handlers::tokens::list),
-                    web::post().to(handlers::tokens::create),
-                ],
-            ))
-            .service(resource(
-                "/api/tokens/{id}",
-                "GET, DELETE",
-                [
-                    web::get().to(handlers::tokens::get),
-                    web::delete().to(handlers::tokens::revoke),
-                ],
-            ))
-            .service(resource(
-                "/api/whoami",
-                "GET",
-                [web::get().to(handlers::tokens::whoami)],
-            ))
-            .service(resource(
-                "/api/audit",
-                "GET",
-                [web::get().to(handlers::audit::list)],
-            ))
-            .service(resource(
-                "/api/audit/verify",
-                "GET",
-                [web::get().to(handlers::audit::verify)],
-            ))
-            .service(resource(
-                "/api/contexts",
-                "GET",
-                [web::get().to(handlers::contexts::list)],
-            ))
-            .service(resource(
-                "/api/services",
-                "GET",
-                [web::get().to(handlers::services::list)],
-            ))
-            .service(resource(
-                "/api/services/{id}",
-                "GET",
-                [web::get().to(handlers::services::get)],
-            ))
             .default_service(web::to(unknown_route));
+        for (path, routes) in endpoints() {
+            cfg.service(resource(path, routes));
+        }
     }
 }
 
-/// A resource whose other methods get a JSON 405 naming the `allow`ed ones.
-fn resource<const N: usize>(
-    path: &str,
-    allow: &'static str,
-    routes: [Route; N],
-) -> actix_web::Resource {
+/// Every route the API serves: a path and its methods with their handlers. The OpenAPI
+/// document describes exactly these (a test holds them to it).
+fn endpoints() -> Vec<(&'static str, Vec<(Method, Route)>)> {
+    use handlers::{audit, contexts, deployments, health, releases, services, tokens};
+    let get = |route: Route| (Method::GET, route);
+    vec![
+        ("/healthz", vec![get(web::get().to(health::healthz))]),
+        ("/readyz", vec![get(web::get().to(health::readyz))]),
+        ("/metrics", vec![get(web::get().to(health::metrics))]),
+        (
+            "/api/openapi.json",
+            vec![get(web::get().to(openapi::openapi_json))],
+        ),
+        (
+            "/api/releases",
+            vec![
+                get(web::get().to(releases::list)),
+                (Method::POST, web::post().to(releases::create)),
+            ],
+        ),
+        (
+            "/api/releases/{id}",
+            vec![
+                get(web::get().to(releases::get)),
+                (Method::DELETE, web::delete().to(releases::delete)),
+            ],
+        ),
+        (
+            "/api/deployments",
+            vec![
+                get(web::get().to(deployments::list)),
+                (Method::POST, web::post().to(deployments::create)),
+            ],
+        ),
+        (
+            "/api/deployments/{id}",
+            vec![
+                get(web::get().to(deployments::get)),
+                (Method::DELETE, web::delete().to(deployments::delete)),
+            ],
+        ),
+        (
+            "/api/tokens",
+            vec![
+                get(web::get().to(tokens::list)),
+                (Method::POST, web::post().to(tokens::create)),
+            ],
+        ),
+        (
+            "/api/tokens/{id}",
+            vec![
+                get(web::get().to(tokens::get)),
+                (Method::DELETE, web::delete().to(tokens::revoke)),
+            ],
+        ),
+        ("/api/whoami", vec![get(web::get().to(tokens::whoami))]),
+        ("/api/audit", vec![get(web::get().to(audit::list))]),
+        ("/api/audit/verify", vec![get(web::get().to(audit::verify))]),
+        ("/api/contexts", vec![get(web::get().to(contexts::list))]),
+        ("/api/services", vec![get(web::get().to(services::list))]),
+        (
+            "/api/services/{id}",
+            vec![get(web::get().to(services::get))],
+        ),
+    ]
+}
+
+/// Every `(method, path)` the API serves, paths as patterns (`/api/releases/{id}`).
+pub fn routes() -> Vec<(String, String)> {
+    endpoints()
+        .into_iter()
+        .flat_map(|(path, routes)| {
+            routes
+                .into_iter()
+                .map(move |(method, _)| (method.to_string(), path.to_owned()))
+        })
+        .collect()
+}
+
+/// A resource whose other methods get a JSON 405 naming the allowed ones.
+fn resource(path: &str, routes: Vec<(Method, Route)>) -> actix_web::Resource {
+    let allow = routes
+        .iter()
+        .map(|(method, _)| method.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     routes
         .into_iter()
-        .fold(web::resource(path), |resource, route| resource.route(route))
-        .default_service(web::to(move |req: HttpRequest| async move {
-            method_not_allowed(&req, allow)
+        .fold(web::resource(path), |resource, (_, route)| {
+            resource.route(route)
+        })
+        .default_service(web::to(move |req: HttpRequest| {
+            let allow = allow.clone();
+            async move { method_not_allowed(&req, &allow) }
         }))
 }
 
@@ -190,15 +192,15 @@ async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )))
 }
 
-fn method_not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
+fn method_not_allowed(req: &HttpRequest, allow: &str) -> HttpResponse {
     let error = ApiError::MethodNotAllowed(format!(
         "method {} is not allowed on {}; use {allow}",
         req.method(),
         req.path()
     ));
     let mut response = actix_web::ResponseError::error_response(&error);
-    response
-        .headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    if let Ok(allow) = header::HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     response
 }

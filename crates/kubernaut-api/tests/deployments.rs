@@ -60,12 +60,7 @@ impl Harness {
             rollout_timeout,
             ..WorkerOptions::default()
         };
-        let worker = Worker::new(
-            state.app.store().clone(),
-            contexts,
-            options,
-            state.app.signals(),
-        );
+        let worker = Worker::new(&state.app, options);
         let stop = Arc::new(Notify::new());
         let stopped = stop.clone();
         actix_web::rt::spawn(worker.run(async move { stopped.notified().await }));

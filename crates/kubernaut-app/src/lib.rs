@@ -12,6 +12,7 @@ mod caller;
 pub mod deploy;
 mod deployments;
 mod error;
+mod metrics;
 mod releases;
 mod services;
 mod templates;
@@ -34,6 +35,7 @@ pub use crate::auth::{AuthOptions, Authenticator, TOKEN_CACHE_TTL};
 pub use crate::caller::{Caller, Principal};
 pub use crate::deployments::{DeploymentRequest, ReleaseLookup};
 pub use crate::error::AppError;
+pub use crate::metrics::Metrics;
 pub use crate::templates::TemplateCache;
 pub use crate::tokens::CreatedToken;
 
@@ -48,6 +50,7 @@ pub struct App {
     signals: Arc<Signals>,
     templates: Arc<TemplateCache>,
     auth: Arc<Authenticator>,
+    metrics: Arc<Metrics>,
 }
 
 impl App {
@@ -60,6 +63,7 @@ impl App {
             signals: Arc::new(Signals::default()),
             templates: Arc::new(TemplateCache::default()),
             auth: Arc::new(Authenticator::new(auth)),
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
@@ -72,6 +76,22 @@ impl App {
     /// The signals this server's worker shares with the operations.
     pub fn signals(&self) -> Arc<Signals> {
         self.signals.clone()
+    }
+
+    /// This server's metrics, which front ends add their requests to.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// The metrics in the Prometheus text format, with the gauges read now.
+    pub async fn metrics_text(&self) -> Result<String, AppError> {
+        let store = self.store.clone();
+        let (queued, (idle, used)) =
+            blocking(move || Ok((store.pending_deployments()?, store.pool_state()))).await?;
+        self.metrics.set_gauges(queued, idle, used);
+        self.metrics
+            .encode()
+            .map_err(|e| AppError::Internal(format!("cannot encode the metrics: {e}")))
     }
 
     /// The store, for the worker and for health checks.
@@ -96,7 +116,12 @@ impl App {
         let principal = self
             .auth
             .authenticate(&self.store, authorization, remote_addr.as_deref())
-            .await?;
+            .await
+            .inspect_err(|error| {
+                if matches!(error, AppError::Unauthenticated(_) | AppError::Throttled(_)) {
+                    self.metrics.auth_failed();
+                }
+            })?;
         Ok(Caller {
             principal,
             remote_addr,

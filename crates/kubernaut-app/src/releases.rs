@@ -26,7 +26,7 @@ impl App {
             .await?;
         new.created_by = caller.name().to_owned();
         let (app, caller) = (self.clone(), caller.clone());
-        blocking(move || {
+        let outcome = blocking(move || {
             app.templates
                 .get(&new.template)?
                 .render(&new.render_context(), new.namespace.as_str())?;
@@ -48,7 +48,11 @@ impl App {
                 Ok(outcome)
             })?)
         })
-        .await
+        .await?;
+        if let Outcome::Created(_) = &outcome {
+            self.metrics.release_created();
+        }
+        Ok(outcome)
     }
 
     /// The active release with this id, if the caller may read it.

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kubernaut_app::deploy::{Signals, Worker, WorkerOptions, render};
+use kubernaut_app::deploy::{Worker, WorkerOptions, render};
+use kubernaut_app::{App, AuthOptions};
 use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
 use kubernaut_domain::{
     Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease, Rollout,
@@ -107,7 +108,8 @@ fn start_worker(
         lease,
         ..WorkerOptions::default()
     };
-    let worker = Worker::new(db.open(), contexts, options, Arc::new(Signals::default()));
+    let app = App::new(db.open(), contexts, &AuthOptions::default());
+    let worker = Worker::new(&app, options);
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
     let handle = tokio::spawn(worker.run(async move { stopped.notified().await }));

@@ -33,6 +33,18 @@ pub struct Cli {
     /// How to print results: tables for people, JSON (stable, the API's bodies) for scripts
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
+    /// How long to retry a request while the server is unavailable (it answers 503, e.g. while
+    /// its database restarts, or cannot be reached), in seconds; 0 disables retrying. Only
+    /// requests safe to repeat are retried (reads, release create, deletes); deploy --wait and
+    /// ship retry until their --timeout instead
+    #[arg(
+        long,
+        global = true,
+        env = "KUBERNAUT_RETRY_FOR",
+        value_name = "SECS",
+        default_value_t = 30
+    )]
+    pub retry_for: u64,
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +54,13 @@ const AFTER_HELP: &str = "\
 Authentication:
   Every command sends an API token: --token or KUBERNAUT_TOKEN. Admins create scoped tokens
   with `kubernaut token create`; `kubernaut whoami` shows what a token may do.
+
+Unavailable server:
+  While the server answers 503 (its database is unavailable) or cannot be reached, requests
+  that are safe to repeat (reads, release create, deletes) are retried with backoff, at least
+  as long apart as the server's Retry-After: for --retry-for seconds (KUBERNAUT_RETRY_FOR,
+  default 30; 0 disables), in deploy --wait and ship until their --timeout. Creating a
+  deployment or a token is never retried. A request that still fails says how long it tried.
 
 Exit codes:
   0  success
@@ -398,7 +417,8 @@ pub struct DeployArgs {
     /// Follow the deployment until it succeeded or failed, printing its log
     #[arg(long)]
     pub wait: bool,
-    /// How long --wait waits, in seconds
+    /// How long --wait waits, in seconds (reading the deployment is retried within it while
+    /// the server is unavailable)
     #[arg(long, value_name = "SECS", default_value_t = 600, requires = "wait")]
     pub timeout: u64,
 }
@@ -412,7 +432,8 @@ pub struct ShipArgs {
     /// The context (cluster) to deploy to
     #[arg(long)]
     pub context: String,
-    /// How long to wait for the deployment, in seconds
+    /// How long to wait for the deployment, in seconds (creating the release and reading the
+    /// deployment are each retried within it while the server is unavailable)
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub timeout: u64,
 }

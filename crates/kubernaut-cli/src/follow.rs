@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use kubernaut_client::{Client, ClientError, DeploymentBody, DeploymentStatus};
+use kubernaut_client::{Client, DeploymentBody, DeploymentStatus};
 
 use crate::args::Output;
 use crate::error::CliError;
@@ -11,7 +11,9 @@ use crate::output;
 
 /// How often the deployment is read.
 const POLL: Duration = Duration::from_secs(1);
-/// How many reads in a row may fail (server restarting, network blip) before giving up.
+/// How many reads in a row may fail (server restarting, network blip) before giving up, when
+/// the client does not retry (`--retry-for 0`); otherwise each read is retried until the
+/// timeout.
 const TOLERATED_ERRORS: u32 = 5;
 
 /// Follows deployment `id` for at most `timeout`; its last state once it ended. Log lines go to
@@ -28,12 +30,17 @@ pub async fn follow(
     let mut printed = 0;
     let mut errors = 0;
     loop {
-        let deployment = match client.deployment(id).await {
+        let reader = crate::within(client, timeout.saturating_sub(started.elapsed()));
+        let deployment = match reader.deployment(id).await {
             Ok(deployment) => {
                 errors = 0;
                 deployment
             }
-            Err(error) if transient(&error) && errors < TOLERATED_ERRORS => {
+            Err(error)
+                if error.is_transient()
+                    && errors < TOLERATED_ERRORS
+                    && started.elapsed() < timeout =>
+            {
                 errors += 1;
                 tokio::time::sleep(POLL).await;
                 continue;
@@ -111,10 +118,6 @@ pub fn conclude(deployment: &DeploymentBody, output: Output) -> Result<(), CliEr
             deployment.error.as_deref().unwrap_or("no error recorded")
         ))),
     }
-}
-
-fn transient(error: &ClientError) -> bool {
-    matches!(error, ClientError::Unreachable { .. }) || error.status() == Some(503)
 }
 
 fn describe(status: DeploymentStatus) -> &'static str {

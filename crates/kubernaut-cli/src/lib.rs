@@ -51,11 +51,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         server,
         token,
         output,
+        retry_for,
         command,
     } = cli;
     // An empty token (an unset CI secret) is no token: the server's 401 then gets a hint.
     let secret = token.as_ref().and_then(args::Secret::get);
-    let mut client = Client::new(&server)?;
+    let mut client = Client::new(&server)?.with_retry_budget(Duration::from_secs(retry_for));
     if let Some(secret) = secret {
         client = client.with_token(secret)?;
     }
@@ -81,7 +82,8 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
                 Output::Table => Some(Output::Table),
                 Output::Json => None,
             };
-            let release = create_release(client, announce, &args.release).await?;
+            let timeout = Duration::from_secs(args.timeout);
+            let release = create_release(&within(client, timeout), announce, &args.release).await?;
             let shipment = DeployArgs {
                 release: Some(release),
                 service: None,
@@ -99,6 +101,16 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
             Ok(())
         }
         Command::Audit(command) => audit(client, output, command).await,
+    }
+}
+
+/// `client`, retrying for `timeout` instead of `--retry-for`, for the requests of a command
+/// with a `--timeout`; `--retry-for 0` disables retrying there too.
+pub(crate) fn within(client: &Client, timeout: Duration) -> Client {
+    if client.retry_budget().is_zero() {
+        client.clone()
+    } else {
+        client.clone().with_retry_budget(timeout)
     }
 }
 

@@ -90,7 +90,8 @@ fn kubernaut(args: &[&str]) -> Command {
     command
         .args(args)
         .env_remove("KUBERNAUT_SERVER")
-        .env_remove("KUBERNAUT_TOKEN");
+        .env_remove("KUBERNAUT_TOKEN")
+        .env_remove("KUBERNAUT_RETRY_FOR");
     command
 }
 
@@ -369,15 +370,41 @@ fn bad_arguments_are_exit_code_2() {
 
 #[test]
 fn an_unreachable_server_is_named() {
-    let output = kubernaut(&["--server", "http://127.0.0.1:9", "contexts"])
-        .output()
-        .unwrap();
+    let output = kubernaut(&[
+        "--server",
+        "http://127.0.0.1:9",
+        "--retry-for",
+        "0",
+        "contexts",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(
         err.starts_with("kubernaut: cannot reach kubernaut at http://127.0.0.1:9: "),
         "{err}"
     );
+    assert!(!err.contains("gave up"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_retried_for_retry_for_seconds() {
+    let started = std::time::Instant::now();
+    let output = kubernaut(&["--server", "http://127.0.0.1:9", "contexts"])
+        .env("KUBERNAUT_RETRY_FOR", "1")
+        .output()
+        .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        err.starts_with("kubernaut: cannot reach kubernaut at http://127.0.0.1:9: "),
+        "{err}"
+    );
+    assert!(err.contains(" (gave up after 1."), "{err}");
+    assert!(err.trim_end().ends_with(" attempts)"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
@@ -587,6 +614,8 @@ fn the_token_is_hidden_from_help() {
     assert!(output.status.success(), "{output:?}");
     let help = String::from_utf8(output.stdout).unwrap();
     assert!(help.contains("--token <TOKEN>"), "{help}");
+    assert!(help.contains("--retry-for <SECS>"), "{help}");
+    assert!(help.contains("KUBERNAUT_RETRY_FOR"), "{help}");
     assert!(help.contains("KUBERNAUT_TOKEN"), "{help}");
     assert!(!help.contains("knt_do-not-show-me"), "{help}");
 }

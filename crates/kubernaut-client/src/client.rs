@@ -1,4 +1,6 @@
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,7 @@ use crate::error::ClientError;
 use crate::query::{
     AuditFilter, DeploymentFilter, Paging, ReleaseFilter, ServiceFilter, TokenFilter,
 };
+use crate::retry::{self, Idempotence};
 
 /// A written record, and whether the write created it (`201`) or found it already there
 /// (`200`, an idempotent repeat).
@@ -28,12 +31,20 @@ pub struct Created<T> {
 ///
 /// Every `/api/*` request needs a token: give it with [`Client::with_token`]. Its `Debug` output
 /// never shows the token.
+///
+/// While the server's database is unavailable (a `503`, e.g. during a PostgreSQL restart) or the
+/// server cannot be reached (connection refused, reset, timed out), idempotent requests are
+/// retried for up to the retry budget ([`Client::with_retry_budget`], 30 s by default): every
+/// GET, [`Client::create_release`] and the deletes. [`Client::create_deployment`] and
+/// [`Client::create_token`] are never retried, nor is any other error answer (4xx, 500).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: Url,
     /// `Bearer <token>`, marked sensitive (its `Debug` shows `Sensitive`).
     authorization: Option<HeaderValue>,
+    /// How long an idempotent request is retried; zero for never.
+    retry_budget: Duration,
 }
 
 impl Client {
@@ -59,7 +70,39 @@ impl Client {
             http,
             base,
             authorization: None,
+            retry_budget: retry::DEFAULT_BUDGET,
         })
+    }
+
+    /// This client, retrying an idempotent request for at most `budget` (default 30 s) while
+    /// the server answers `503` or cannot be reached, from the first attempt's start; the last
+    /// attempt starts within the budget. `Duration::ZERO` disables retrying.
+    ///
+    /// Waits between attempts start at 100 ms and double up to 5 s, with jitter (each between
+    /// half that and that), but are at least the server's `Retry-After` and never go past the
+    /// budget. A request that still fails is a [`ClientError::GaveUp`] saying how long it
+    /// tried.
+    ///
+    /// ```
+    /// # fn build() -> Result<kubernaut_client::Client, kubernaut_client::ClientError> {
+    /// use std::time::Duration;
+    ///
+    /// let client = kubernaut_client::Client::new("http://127.0.0.1:8080")?
+    ///     .with_retry_budget(Duration::from_secs(120));
+    /// assert_eq!(client.retry_budget(), Duration::from_secs(120));
+    /// # Ok(client)
+    /// # }
+    /// # build().unwrap();
+    /// ```
+    #[must_use]
+    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// How long idempotent requests are retried (zero: never).
+    pub fn retry_budget(&self) -> Duration {
+        self.retry_budget
     }
 
     /// This client, sending `Authorization: Bearer <token>` with every request.
@@ -103,6 +146,8 @@ impl Client {
     }
 
     /// `POST /api/releases`: creates a release, or returns the identical one already stored.
+    /// Retried like a GET: a repeat answers the same release (`created` is then `false` even if
+    /// an attempt whose answer was lost created it).
     pub async fn create_release(
         &self,
         release: &CreateRelease,
@@ -111,6 +156,7 @@ impl Client {
             .send(
                 self.request(Method::POST, &["api", "releases"])
                     .json(release),
+                Idempotence::Idempotent,
             )
             .await?;
         let created = response.status() == StatusCode::CREATED;
@@ -161,7 +207,8 @@ impl Client {
     }
 
     /// `POST /api/deployments`: stores a deployment; with `wait` (seconds, at most 900) the
-    /// answer comes once it ended or the wait passed.
+    /// answer comes once it ended or the wait passed. Never retried: a second attempt would
+    /// deploy a second time.
     pub async fn create_deployment(
         &self,
         deployment: &CreateDeployment,
@@ -177,7 +224,7 @@ impl Client {
         if let Some(wait) = wait {
             request = request.query(&Wait { wait });
         }
-        let response = self.send(request).await?;
+        let response = self.send(request, Idempotence::NotIdempotent).await?;
         self.read(response).await
     }
 
@@ -202,10 +249,14 @@ impl Client {
     }
 
     /// `POST /api/tokens` (global admins): creates a token. The answer's `token` field holds
-    /// its secret, which the server shows this once.
+    /// its secret, which the server shows this once. Never retried: a second attempt would
+    /// create a second token (or find the name in use).
     pub async fn create_token(&self, token: &CreateToken) -> Result<TokenBody, ClientError> {
         let response = self
-            .send(self.request(Method::POST, &["api", "tokens"]).json(token))
+            .send(
+                self.request(Method::POST, &["api", "tokens"]).json(token),
+                Idempotence::NotIdempotent,
+            )
             .await?;
         self.read(response).await
     }
@@ -269,25 +320,88 @@ impl Client {
         segments: &[&str],
         with: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Result<T, ClientError> {
-        let response = self.send(with(self.request(Method::GET, segments))).await?;
+        let response = self
+            .send(
+                with(self.request(Method::GET, segments)),
+                Idempotence::Idempotent,
+            )
+            .await?;
         self.read(response).await
     }
 
     async fn delete(&self, segments: &[&str]) -> Result<(), ClientError> {
-        self.send(self.request(Method::DELETE, segments)).await?;
+        self.send(
+            self.request(Method::DELETE, segments),
+            Idempotence::Idempotent,
+        )
+        .await?;
         Ok(())
     }
 
     /// Sends a request; an error status becomes [`ClientError::Api`] with the server's message.
-    async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
-        let response = request.send().await.map_err(|e| ClientError::Unreachable {
-            server: self.server().to_owned(),
-            reason: reason(&e),
+    /// An idempotent request is sent again while the server is unavailable, within the retry
+    /// budget (see [`Client::with_retry_budget`]).
+    async fn send(
+        &self,
+        request: RequestBuilder,
+        idempotence: Idempotence,
+    ) -> Result<Response, ClientError> {
+        let budget = match idempotence {
+            Idempotence::Idempotent => self.retry_budget,
+            Idempotence::NotIdempotent => Duration::ZERO,
+        };
+        let started = Instant::now();
+        let mut request = request;
+        let mut retries = 0;
+        loop {
+            // A JSON body can be copied; a streamed one could not, and is sent once.
+            let again = if budget.is_zero() {
+                None
+            } else {
+                request.try_clone()
+            };
+            let failure = match self.attempt(request).await {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let (true, Some(again)) = (failure.transient, again) else {
+                return Err(failure.error);
+            };
+            let remains = budget.saturating_sub(started.elapsed());
+            if remains.is_zero() {
+                return Err(if retries == 0 {
+                    failure.error
+                } else {
+                    ClientError::GaveUp {
+                        retried_for: started.elapsed(),
+                        attempts: retries + 1,
+                        last: Box::new(failure.error),
+                    }
+                });
+            }
+            let wait = retry::wait(retries, failure.retry_after, remains, retry::random());
+            tokio::time::sleep(wait).await;
+            retries += 1;
+            request = again;
+        }
+    }
+
+    /// Sends a request once.
+    async fn attempt(&self, request: RequestBuilder) -> Result<Response, Failure> {
+        let response = request.send().await.map_err(|e| Failure {
+            transient: retry::transient_failure(&e),
+            retry_after: None,
+            error: ClientError::Unreachable {
+                server: self.server().to_owned(),
+                reason: reason(&e),
+            },
         })?;
         let status = response.status();
         if status.is_client_error() || status.is_server_error() {
+            let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
+            let retry_after = retry::retry_after(response.headers().get(RETRY_AFTER));
             let text = response.text().await.unwrap_or_default();
-            return Err(match serde_json::from_str::<ErrorBody>(&text) {
+            let error = match serde_json::from_str::<ErrorBody>(&text) {
                 Ok(error) => ClientError::Api {
                     status: status.as_u16(),
                     message: error.message,
@@ -297,6 +411,11 @@ impl Client {
                     status: status.as_u16(),
                     reason: format!("not a kubernaut error body: {}", shorten(&text)),
                 },
+            };
+            return Err(Failure {
+                transient: unavailable,
+                retry_after: retry_after.filter(|_| unavailable),
+                error,
             });
         }
         Ok(response)
@@ -312,6 +431,15 @@ impl Client {
         let text = response.text().await.map_err(|e| unexpected(reason(&e)))?;
         serde_json::from_str(&text).map_err(|e| unexpected(format!("{e}: {}", shorten(&text))))
     }
+}
+
+/// Why one attempt failed, and whether another may succeed.
+struct Failure {
+    error: ClientError,
+    /// A `503`, or no answer for a reason that may pass (see [`retry::transient_failure`]).
+    transient: bool,
+    /// The `Retry-After` of a `503`.
+    retry_after: Option<Duration>,
 }
 
 /// An error with its causes, as one line.

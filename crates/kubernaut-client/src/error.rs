@@ -1,4 +1,8 @@
+use std::time::Duration;
+
 use thiserror::Error;
+
+use crate::retry::seconds;
 
 /// What can go wrong talking to kubernaut.
 #[derive(Debug, Error)]
@@ -45,6 +49,18 @@ pub enum ClientError {
         /// What could not be read.
         reason: String,
     },
+    /// An idempotent request was retried while the server was unavailable (`503`, or no
+    /// connection) until the retry budget ran out; `last` is the last attempt's error.
+    #[error("{last} (gave up after {} of retries, {attempts} attempts)", seconds(*.retried_for))]
+    GaveUp {
+        /// How long the attempts took, from the first one's start.
+        retried_for: Duration,
+        /// How many times the request was sent.
+        attempts: u32,
+        /// The last attempt's error: [`ClientError::Unreachable`], or a `503` as
+        /// [`ClientError::Api`] (or [`ClientError::Unexpected`] from a proxy).
+        last: Box<ClientError>,
+    },
 }
 
 impl ClientError {
@@ -54,9 +70,50 @@ impl ClientError {
             ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => {
                 Some(*status)
             }
+            ClientError::GaveUp { last, .. } => last.status(),
             ClientError::InvalidUrl { .. }
             | ClientError::InvalidToken { .. }
             | ClientError::Unreachable { .. } => None,
         }
+    }
+
+    /// Whether the server may answer later: it could not be reached, or answered `503` (its
+    /// database is unavailable). The client has retried an idempotent request for its retry
+    /// budget already ([`ClientError::GaveUp`]) unless the budget is zero.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } => true,
+            ClientError::GaveUp { last, .. } => last.is_transient(),
+            other => other.status() == Some(503),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn giving_up_says_how_long_it_tried() {
+        let error = ClientError::GaveUp {
+            retried_for: Duration::from_millis(30_200),
+            attempts: 11,
+            last: Box::new(ClientError::Api {
+                status: 503,
+                message: "the database is unavailable; try again later".to_owned(),
+            }),
+        };
+        assert_eq!(
+            error.to_string(),
+            "the database is unavailable; try again later (gave up after 30 s of retries, 11 \
+             attempts)"
+        );
+        assert_eq!(error.status(), Some(503));
+        assert!(error.is_transient());
+        let conflict = ClientError::Api {
+            status: 409,
+            message: "conflict".to_owned(),
+        };
+        assert!(!conflict.is_transient());
     }
 }

@@ -2,6 +2,8 @@
 //! and for other Rust services. Request and response bodies are those of `kubernaut-wire`.
 //! Every request carries the token given with [`Client::with_token`]; a missing or refused
 //! token is a [`ClientError::Api`] with status 401 or 403 and the server's message.
+//! Idempotent requests ride out a server whose database is briefly unavailable (`503`) or that
+//! cannot be reached, retrying with backoff for [`Client::with_retry_budget`] (30 s by default).
 //!
 //! ```no_run
 //! # async fn ship() -> Result<(), kubernaut_client::ClientError> {
@@ -28,6 +30,7 @@
 mod client;
 mod error;
 mod query;
+mod retry;
 
 pub use client::{Client, Created};
 pub use error::ClientError;

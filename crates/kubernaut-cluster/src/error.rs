@@ -23,6 +23,15 @@ pub enum ClusterError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The cluster kubernaut runs in cannot be used as a context (not in a pod, a missing or
+    /// unreadable ServiceAccount file, a bad API server URL, a name taken by another context).
+    #[error("cannot use the in-cluster context {context:?}: {reason}")]
+    InCluster {
+        /// The context's name.
+        context: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The object cannot be sent as given (its body is not a JSON object with metadata).
     #[error("{object} cannot be applied: {reason}")]
     InvalidObject {

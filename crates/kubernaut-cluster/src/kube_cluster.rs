@@ -57,7 +57,8 @@ impl KubeCluster {
         Self::with_server(client, "the API server".to_owned())
     }
 
-    /// A cluster over the client of kubeconfig context `context`. Its errors name the context.
+    /// A cluster over the client of context `context` (a kubeconfig or the in-cluster one). Its
+    /// errors name the context.
     pub fn for_context(client: Client, context: &str) -> Self {
         Self::with_server(client, format!("the API server of context {context:?}"))
     }

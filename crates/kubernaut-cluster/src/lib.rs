@@ -2,8 +2,15 @@
 //!
 //! A [`Cluster`] server-side applies [`Object`]s and reports the [`Rollout`] of a
 //! [`Workload`]. There are two: [`KubeCluster`], a real API server through kube-rs, one per
-//! kubeconfig context, and [`Sandbox`], in memory. [`Contexts`] holds the contexts a server can
-//! deploy to. This is the only crate that uses kube.
+//! kubeconfig context and one for the cluster the server runs in, and [`Sandbox`], in memory.
+//! [`Contexts`] holds the contexts a server can deploy to. This is the only crate that uses kube.
+//!
+//! # The in-cluster context
+//!
+//! When the server runs in a pod, the cluster it runs in is a context too (see
+//! [`InClusterOptions`]): its API server is `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`
+//! (or a configured URL), its credentials the pod's ServiceAccount token, which kube re-reads
+//! at least once a minute so that rotated tokens are used, and its CA `ca.crt` beside the token.
 //!
 //! # Applying
 //!
@@ -48,6 +55,7 @@
 mod cluster;
 mod contexts;
 mod error;
+mod in_cluster;
 mod kinds;
 mod kube_cluster;
 mod object;
@@ -58,6 +66,7 @@ mod states;
 pub use cluster::{Applied, Cluster, FIELD_MANAGER};
 pub use contexts::{ContextInfo, ContextKind, Contexts, SANDBOX_CONTEXT};
 pub use error::ClusterError;
+pub use in_cluster::{IN_CLUSTER_CONTEXT, InClusterMode, InClusterOptions, SERVICE_ACCOUNT_DIR};
 pub use kinds::{apply_order, is_cluster_scoped};
 pub use kube_cluster::KubeCluster;
 pub use kubernaut_domain::Rollout;

@@ -48,7 +48,7 @@ fn info(name: &str, kind: ContextKind) -> ContextInfo {
 fn an_explicit_kubeconfig_that_cannot_be_read_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.yaml");
-    let error = Contexts::load(Some(&missing), true).unwrap_err();
+    let error = Contexts::load(Some(&missing), true, None).unwrap_err();
     assert_eq!(
         error.to_string(),
         format!(
@@ -63,7 +63,7 @@ fn an_explicit_kubeconfig_that_cannot_be_read_is_an_error_naming_it() {
 fn an_explicit_kubeconfig_that_does_not_parse_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let broken = write(dir.path(), "broken.yaml", "contexts: [unclosed");
-    let error = Contexts::load(Some(&broken), false)
+    let error = Contexts::load(Some(&broken), false, None)
         .unwrap_err()
         .to_string();
     assert!(
@@ -86,7 +86,7 @@ async fn kubeconfig_contexts_and_the_sandbox_are_listed_sorted() -> Result<(), C
             ("dev", "https://127.0.0.1:7443"),
         ]),
     );
-    let contexts = Contexts::load(Some(&path), true)?;
+    let contexts = Contexts::load(Some(&path), true, None)?;
     assert_eq!(
         contexts.list(),
         [
@@ -102,7 +102,7 @@ async fn kubeconfig_contexts_and_the_sandbox_are_listed_sorted() -> Result<(), C
     assert!(contexts.cluster("dev").await?.is_some());
     assert!(!format!("{contexts:?}").contains("secret"));
 
-    let without_sandbox = Contexts::load(Some(&path), false)?;
+    let without_sandbox = Contexts::load(Some(&path), false, None)?;
     assert_eq!(
         without_sandbox.list(),
         [
@@ -117,7 +117,7 @@ async fn kubeconfig_contexts_and_the_sandbox_are_listed_sorted() -> Result<(), C
 async fn the_sandbox_context_deploys_in_memory() -> Result<(), ClusterError> {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "empty.yaml", "");
-    let contexts = Contexts::load(Some(&empty), true)?;
+    let contexts = Contexts::load(Some(&empty), true, None)?;
     assert_eq!(contexts.list(), [info("sandbox", ContextKind::Sandbox)]);
     let sandbox = contexts.cluster("sandbox").await?.expect("sandbox");
     let hello = Object {
@@ -144,12 +144,14 @@ fn a_kubeconfig_context_named_sandbox_clashes_with_the_built_in_one() {
         &kubeconfig(&[("sandbox", "https://127.0.0.1:6443")]),
     );
     assert_eq!(
-        Contexts::load(Some(&path), true).unwrap_err().to_string(),
+        Contexts::load(Some(&path), true, None)
+            .unwrap_err()
+            .to_string(),
         "cannot use kubeconfig context \"sandbox\": the built-in sandbox context has this name; \
          rename the kubeconfig context or disable the sandbox"
     );
     assert_eq!(
-        Contexts::load(Some(&path), false).unwrap().list(),
+        Contexts::load(Some(&path), false, None).unwrap().list(),
         [info("sandbox", ContextKind::Kubeconfig)]
     );
 }
@@ -162,7 +164,7 @@ async fn a_context_without_a_cluster_is_an_error_naming_it() {
         "config",
         "apiVersion: v1\nkind: Config\ncontexts:\n- name: lost\n  context:\n    cluster: nowhere\n    user: nobody\n",
     );
-    let contexts = Contexts::load(Some(&path), false).unwrap();
+    let contexts = Contexts::load(Some(&path), false, None).unwrap();
     let error = contexts.cluster("lost").await.unwrap_err().to_string();
     assert!(
         error.starts_with("cannot use kubeconfig context \"lost\": "),
@@ -184,7 +186,7 @@ async fn an_unreachable_api_server_is_an_error_naming_the_context() {
         "config",
         &kubeconfig(&[("prod-eu", &format!("https://127.0.0.1:{port}"))]),
     );
-    let contexts = Contexts::load(Some(&path), false).unwrap();
+    let contexts = Contexts::load(Some(&path), false, None).unwrap();
     let cluster = contexts.cluster("prod-eu").await.unwrap().expect("context");
     let config = Object {
         api_version: "v1".into(),

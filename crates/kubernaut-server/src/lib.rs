@@ -1,6 +1,7 @@
 //! The `kubernaut-server` binary's logic: configuration, logging and wiring. `main.rs` only
 //! calls [`main`].
 
+mod logging;
 mod settings;
 
 use std::path::Path;
@@ -9,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpServer;
-use actix_web::middleware::Logger;
 use anyhow::Context;
 use clap::Parser;
 use kubernaut_api::AppState;
@@ -20,16 +20,24 @@ use kubernaut_domain::{ExpiresInDays, TokenName};
 use kubernaut_store::{Store, StoreOptions};
 use tokio::sync::Notify;
 
+pub use logging::LogFormat;
 pub use settings::{
-    AuthSettings, Cli, ClusterSettings, Command, DatabaseSettings, Secret, ServerSettings,
-    Settings, WorkerSettings,
+    AuthSettings, Cli, ClusterSettings, Command, DatabaseSettings, InCluster, Secret,
+    ServerSettings, Settings, WorkerSettings,
 };
 
 /// Runs the server until SIGINT or SIGTERM; start-up failures print one line and exit 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    match run(&cli) {
+    let settings = match Settings::load(&cli, std::env::vars()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("kubernaut-server: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    logging::init(settings.server.log_format);
+    match run(&cli, &settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("kubernaut-server: {error:#}");
@@ -38,8 +46,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli, std::env::vars())?;
+fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
     // An invalid admin-token request is refused before any database is opened (or created).
     let admin_token_request = match &cli.command {
         Some(Command::AdminToken {
@@ -60,12 +67,17 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     )?;
     log::info!("using database {:?}", store.backend());
     if let Some((name, expires_in)) = admin_token_request {
-        return admin_token(store, &settings, name, expires_in);
+        return admin_token(store, settings, name, expires_in);
     }
     let kubeconfig = Some(settings.cluster.kubeconfig.as_str())
         .filter(|path| !path.is_empty())
         .map(Path::new);
-    let contexts = Arc::new(Contexts::load(kubeconfig, settings.cluster.sandbox)?);
+    let in_cluster = settings.cluster.in_cluster_options();
+    let contexts = Arc::new(Contexts::load(
+        kubeconfig,
+        settings.cluster.sandbox,
+        in_cluster.as_ref(),
+    )?);
     let names: Vec<String> = contexts.list().into_iter().map(|c| c.name).collect();
     log::info!(
         "contexts: {}",
@@ -75,9 +87,9 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             names.join(", ")
         }
     );
-    let app = App::new(store.clone(), contexts.clone(), &auth_options(&settings))
+    let app = App::new(store.clone(), contexts.clone(), &auth_options(settings))
         .allow_cluster_scoped(settings.cluster.allow_cluster_scoped);
-    let worker = Worker::new(store, contexts, worker_options(&settings), app.signals());
+    let worker = Worker::new(&app, worker_options(settings));
     let state = AppState {
         body_limit: settings.server.body_limit,
         ..AppState::new(app)
@@ -162,7 +174,7 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
 async fn serve(state: AppState, worker: Worker, listen: &str) -> anyhow::Result<()> {
     let server = HttpServer::new(move || {
         actix_web::App::new()
-            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+            .wrap(actix_web::middleware::from_fn(kubernaut_api::observe))
             .configure(kubernaut_api::configure(state.clone()))
     })
     .bind(listen)

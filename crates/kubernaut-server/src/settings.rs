@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use config::{Config, Environment, File};
+use kubernaut_cluster::{InClusterMode, InClusterOptions};
 use serde::Deserialize;
+
+use crate::logging::LogFormat;
 
 /// Kubernaut's deployment service: stores releases and serves the REST API.
 #[derive(Debug, Parser)]
@@ -28,6 +31,9 @@ pub struct Cli {
     /// Enable the built-in in-memory `sandbox` context
     #[arg(long)]
     pub sandbox: bool,
+    /// How log lines are written: text, or one JSON object per line [default: text]
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Instead of serving: a maintenance command
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -107,6 +113,44 @@ pub struct ClusterSettings {
     pub sandbox: bool,
     /// Whether manifests may hold cluster-scoped kinds (ClusterRole, Namespace, ...).
     pub allow_cluster_scoped: bool,
+    /// Whether the cluster the server runs in is a context.
+    pub in_cluster: InCluster,
+    /// The in-cluster context's name.
+    pub in_cluster_context: String,
+    /// The pod's ServiceAccount directory (`token`, `ca.crt`, `namespace`).
+    pub service_account_dir: String,
+    /// The in-cluster API server's URL; empty for
+    /// `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT`.
+    pub in_cluster_api_url: String,
+}
+
+/// `cluster.in_cluster`: when the cluster the server runs in is a context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InCluster {
+    /// When running in a pod (`KUBERNETES_SERVICE_HOST` set and a ServiceAccount token).
+    Auto,
+    /// Always; not running in a pod stops start-up.
+    On,
+    /// Never.
+    Off,
+}
+
+impl ClusterSettings {
+    /// How to find the in-cluster context; `None` when it is off.
+    pub fn in_cluster_options(&self) -> Option<InClusterOptions> {
+        let mode = match self.in_cluster {
+            InCluster::Auto => InClusterMode::Auto,
+            InCluster::On => InClusterMode::Required,
+            InCluster::Off => return None,
+        };
+        Some(InClusterOptions {
+            context: self.in_cluster_context.clone(),
+            mode,
+            service_account_dir: PathBuf::from(&self.service_account_dir),
+            api_url: Some(self.in_cluster_api_url.clone()).filter(|url| !url.is_empty()),
+        })
+    }
 }
 
 /// `[worker]`
@@ -133,6 +177,8 @@ pub struct ServerSettings {
     pub listen: String,
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// How log lines are written.
+    pub log_format: LogFormat,
 }
 
 /// `[database]`
@@ -163,12 +209,23 @@ impl Settings {
                 "server.body_limit",
                 kubernaut_api::DEFAULT_BODY_LIMIT as u64,
             )?
+            .set_default("server.log_format", "text")?
             .set_default("database.url", "sqlite://kubernaut.db")?
             .set_default("database.max_connections", 10)?
             .set_default("database.acquire_timeout_secs", 5)?
             .set_default("cluster.kubeconfig", "")?
             .set_default("cluster.sandbox", false)?
             .set_default("cluster.allow_cluster_scoped", false)?
+            .set_default("cluster.in_cluster", "auto")?
+            .set_default(
+                "cluster.in_cluster_context",
+                kubernaut_cluster::IN_CLUSTER_CONTEXT,
+            )?
+            .set_default(
+                "cluster.service_account_dir",
+                kubernaut_cluster::SERVICE_ACCOUNT_DIR,
+            )?
+            .set_default("cluster.in_cluster_api_url", "")?
             .set_default("worker.rollout_timeout_secs", 300)?
             .set_default("worker.rollout_poll_ms", 2000)?
             .set_default("worker.poll_interval_ms", 1000)?
@@ -195,6 +252,13 @@ impl Settings {
         );
         if let Some(listen) = &cli.listen {
             builder = builder.set_override("server.listen", listen.as_str())?;
+        }
+        if let Some(format) = cli.log_format {
+            let format = match format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            };
+            builder = builder.set_override("server.log_format", format)?;
         }
         if let Some(url) = &cli.database_url {
             builder = builder.set_override("database.url", url.as_str())?;
@@ -318,6 +382,46 @@ mod tests {
             "configuration file /nonexistent/k.toml does not exist"
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_in_cluster_context_is_automatic_by_default_and_configurable() {
+        let settings = Settings::load(&cli(&[]), env(&[])).unwrap();
+        assert_eq!(settings.cluster.in_cluster, InCluster::Auto);
+        assert_eq!(
+            settings.cluster.in_cluster_options(),
+            Some(InClusterOptions::default())
+        );
+
+        let settings = Settings::load(
+            &cli(&[]),
+            env(&[
+                ("KUBERNAUT__CLUSTER__IN_CLUSTER", "on"),
+                ("KUBERNAUT__CLUSTER__IN_CLUSTER_CONTEXT", "home"),
+                ("KUBERNAUT__CLUSTER__SERVICE_ACCOUNT_DIR", "/tmp/sa"),
+                (
+                    "KUBERNAUT__CLUSTER__IN_CLUSTER_API_URL",
+                    "http://127.0.0.1:8001",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.cluster.in_cluster_options(),
+            Some(InClusterOptions {
+                context: "home".into(),
+                mode: InClusterMode::Required,
+                service_account_dir: PathBuf::from("/tmp/sa"),
+                api_url: Some("http://127.0.0.1:8001".into()),
+            })
+        );
+
+        let off =
+            Settings::load(&cli(&[]), env(&[("KUBERNAUT__CLUSTER__IN_CLUSTER", "off")])).unwrap();
+        assert_eq!(off.cluster.in_cluster_options(), None);
+        let err = Settings::load(&cli(&[]), env(&[("KUBERNAUT__CLUSTER__IN_CLUSTER", "yes")]))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("yes"), "{err:#}");
     }
 
     #[test]

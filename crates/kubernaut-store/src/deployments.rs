@@ -219,6 +219,15 @@ pub(crate) fn latest_per_context(
     Ok(latest)
 }
 
+/// How many deployments are pending.
+pub(crate) fn count_pending(conn: &mut DbConnection) -> Result<u64, StoreError> {
+    let count = deployments::table
+        .filter(deployments::status.eq(DeploymentStatus::Pending.as_str()))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 /// The namespace and context of the deployment with this id, deleted or not.
 pub(crate) fn scope_of(
     conn: &mut DbConnection,

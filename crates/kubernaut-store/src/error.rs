@@ -42,7 +42,45 @@ pub enum StoreError {
     Corrupt(String),
     /// Any other database error.
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    /// A lost connection (the server restarted, a backend was terminated, the network broke)
+    /// is [`StoreError::Unavailable`]: the pool replaces the connection, the caller may retry.
+    fn from(error: diesel::result::Error) -> Self {
+        if is_connection_loss(&error) {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
+/// Whether `error` says the connection to the database broke rather than the query failed.
+fn is_connection_loss(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    /// How libpq and PostgreSQL word a lost or refused connection (SQLSTATE classes 08 and
+    /// 57P0x surface as `Unknown` through diesel).
+    const CONNECTION_LOST: [&str; 8] = [
+        "server closed the connection",
+        "terminating connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ];
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            CONNECTION_LOST.iter().any(|lost| message.contains(lost))
+        }
+        Error::BrokenTransactionManager => true,
+        _ => false,
+    }
 }
 
 impl StoreError {

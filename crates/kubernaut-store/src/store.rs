@@ -272,6 +272,20 @@ impl Store {
         deployments::list(&mut *self.conn()?, filter, visible, page)
     }
 
+    /// How many deployments wait for a worker (all replicas).
+    pub fn pending_deployments(&self) -> Result<u64, StoreError> {
+        deployments::count_pending(&mut *self.conn()?)
+    }
+
+    /// The pool's connections: `(idle, used)`.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (
+            state.idle_connections,
+            state.connections.saturating_sub(state.idle_connections),
+        )
+    }
+
     /// Claims up to `max` deployments for `worker`, holding each for `lease` unless renewed:
     /// per service and context the oldest unfinished one, if pending or left by a worker whose
     /// claim lapsed.

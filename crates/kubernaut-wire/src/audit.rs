@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 /// An audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEventBody {
     /// Its id.
@@ -27,6 +28,7 @@ pub struct AuditEventBody {
     /// The request's `X-Request-Id`.
     pub request_id: Option<String>,
     /// More about the event.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: Map<String, Value>,
     /// SHA-256 of the previous event's hash followed by this event's canonical JSON.
     pub hash: String,
@@ -34,6 +36,7 @@ pub struct AuditEventBody {
 
 /// `GET /api/audit/verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditVerifyBody {
     /// Whether every event's hash matches the chain.

@@ -2,9 +2,10 @@ use serde::{Deserialize, Serialize};
 
 /// A context a deployment can target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContextBody {
     /// Its name.
     pub name: String,
-    /// `kubeconfig` or `sandbox`.
+    /// `kubeconfig`, `in-cluster` or `sandbox`.
     pub kind: String,
 }

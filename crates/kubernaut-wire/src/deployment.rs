@@ -6,6 +6,7 @@ use crate::{DeploymentStatus, ServiceRef, Stream};
 /// `POST /api/deployments`: a `release` id, or `service`, `namespace` and `version`; and the
 /// `context`. Unknown fields are refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
     /// The release's id.
@@ -26,6 +27,7 @@ pub struct CreateDeployment {
 
 /// The release a deployment was made from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentReleaseBody {
     /// Its id.
     pub id: Uuid,
@@ -37,11 +39,13 @@ pub struct DeploymentReleaseBody {
 
 /// One line of a deployment's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LogLineBody {
     /// When it was written.
     pub written_on: String,
     /// `stdout` (progress) or `stderr` (errors).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "stdout"))]
     pub stream: Stream,
     /// The line.
     pub content: String,
@@ -49,6 +53,7 @@ pub struct LogLineBody {
 
 /// A deployment; `manifest` and `log` only when one deployment is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentBody {
     /// Its id.
@@ -60,6 +65,7 @@ pub struct DeploymentBody {
     /// The namespace applied into.
     pub namespace: String,
     /// Where it stands.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pending"))]
     pub status: DeploymentStatus,
     /// The rendered manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]

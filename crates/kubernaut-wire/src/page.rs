@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageBody<T> {
     /// The items, newest first.
     pub items: Vec<T>,

@@ -7,6 +7,7 @@ use crate::ServiceRef;
 
 /// `POST /api/releases` as JSON. Unknown fields are refused, so that a typo is not ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateRelease {
     /// The service's name.
@@ -25,6 +26,7 @@ pub struct CreateRelease {
 
 /// A release's template; `source` only when one release is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemplateBody {
     /// Its id.
     pub id: Uuid,
@@ -37,6 +39,7 @@ pub struct TemplateBody {
 
 /// A release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseBody {
     /// Its id.

@@ -7,6 +7,7 @@ use crate::{DeploymentBody, ReleaseBody};
 
 /// A service as embedded in other bodies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceRef {
     /// Its id.
     pub id: Uuid,
@@ -18,6 +19,7 @@ pub struct ServiceRef {
 
 /// A service in the service list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceBody {
     /// Its id.
@@ -32,6 +34,7 @@ pub struct ServiceBody {
 
 /// A service with its latest release and its latest deployment per context.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceDetailBody {
     /// The service.

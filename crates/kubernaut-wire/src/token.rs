@@ -3,6 +3,7 @@ use uuid::Uuid;
 
 /// One grant of a token, as requests send it and bodies show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     /// `viewer`, `releaser`, `deployer` or `admin`.
@@ -16,6 +17,7 @@ pub struct GrantBody {
 
 /// `POST /api/tokens`. Unknown fields are refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateToken {
     /// The token's name: 1..=63 of `[a-z0-9._-]`, starting alphanumeric.
@@ -30,6 +32,7 @@ pub struct CreateToken {
 /// A token, without its secret except in the answer that created it. `Debug` leaves the secret
 /// out.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenBody {
     /// Its id.
@@ -71,6 +74,7 @@ impl std::fmt::Debug for TokenBody {
 
 /// `GET /api/whoami`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WhoamiBody {
     /// The token's name.

@@ -10,6 +10,9 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::query::ListQuery;
 use crate::wire;
+use kubernaut_wire::{AuditEventBody, ErrorBody, PageBody};
+
+use crate::openapi::{AuditFilters, Paging};
 
 fn time(name: &'static str) -> impl Fn(&str) -> Result<DateTime<Utc>, ApiError> {
     move |raw| {
@@ -29,6 +32,17 @@ fn text(raw: &str) -> Result<String, ApiError> {
 }
 
 /// `GET /api/audit`: events newest first, with filters.
+#[utoipa::path(get, path = "/api/audit", tag = "audit",
+    params(Paging, AuditFilters),
+    responses(
+        (status = 200, description = "Audit events, newest first", body = PageBody<AuditEventBody>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 403, description = "Only a global admin may", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -62,6 +76,15 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/audit/verify`: recomputes the hash chain.
+#[utoipa::path(get, path = "/api/audit/verify", tag = "audit",
+    responses(
+        (status = 200, description = "Whether the hash chain is intact", body = AuditVerifyBody),
+        (status = 403, description = "Only a global admin may", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn verify(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

@@ -7,9 +7,22 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::query::ListQuery;
 use crate::wire;
+use kubernaut_wire::{ContextBody, ErrorBody, PageBody};
+
+use crate::openapi::Paging;
 
 /// `GET /api/contexts`: the contexts deployments can target, sorted by name, paginated like
 /// every list (a server has a handful, kept in memory).
+#[utoipa::path(get, path = "/api/contexts", tag = "contexts",
+    params(Paging),
+    responses(
+        (status = 200, description = "The contexts deployments can target, by name", body = PageBody<ContextBody>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

@@ -17,12 +17,31 @@ use crate::error::ApiError;
 use crate::handlers::parse_id;
 use crate::query::{ListQuery, parameters};
 use crate::wire;
+use kubernaut_wire::{CreateDeployment, DeploymentBody, ErrorBody, PageBody};
+
+use crate::openapi::{DeploymentFilters, Paging};
 
 /// The longest `?wait=` accepted, in seconds.
 const MAX_WAIT_SECS: u64 = 900;
 
 /// `POST /api/deployments`: renders the release for the context, stores the deployment as
 /// pending (202), and with `?wait=N` answers 200 once it ended or N seconds passed.
+#[utoipa::path(post, path = "/api/deployments", tag = "deployments",
+    params(("wait" = Option<u64>, Query, description = "Seconds (0 to 900) to wait for the deployment to end")),
+    request_body = CreateDeployment,
+    responses(
+        (status = 202, description = "Stored as pending; Location names it", body = DeploymentBody, headers(("Location" = String))),
+        (status = 200, description = "With wait: its state when it ended or the wait passed", body = DeploymentBody, headers(("Location" = String))),
+        (status = 400, description = "Invalid field, unknown context, or a manifest that cannot be applied", body = ErrorBody),
+        (status = 403, description = "No grant allows deploying to the context in the namespace", body = ErrorBody),
+        (status = 404, description = "Unknown or deleted release, or not readable by the token", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn create(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -30,8 +49,7 @@ pub(crate) async fn create(
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let wait = parse_wait(req.query_string())?;
-    let request: kubernaut_wire::CreateDeployment =
-        body::json(&req, payload, state.body_limit).await?;
+    let request: CreateDeployment = body::json(&req, payload, state.body_limit).await?;
     let request = deployment_request(request)?;
     let detail = state.app.create_deployment(&caller, request).await?;
     let id = detail.deployment.id;
@@ -55,9 +73,7 @@ pub(crate) async fn create(
 
 /// Validates a deployment request: a context, and either a release id or service (namespace)
 /// and version.
-fn deployment_request(
-    request: kubernaut_wire::CreateDeployment,
-) -> Result<DeploymentRequest, ApiError> {
+fn deployment_request(request: CreateDeployment) -> Result<DeploymentRequest, ApiError> {
     let context = ContextName::parse(
         request
             .context
@@ -118,6 +134,16 @@ fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
 
 /// `GET /api/deployments`: newest first, filtered by service, namespace, version, context,
 /// status and release.
+#[utoipa::path(get, path = "/api/deployments", tag = "deployments",
+    params(Paging, DeploymentFilters),
+    responses(
+        (status = 200, description = "Deployments the token may read, newest first, without manifests and logs", body = PageBody<DeploymentBody>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -153,6 +179,16 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/deployments/{id}`: the deployment with its manifest and log.
+#[utoipa::path(get, path = "/api/deployments/{id}", tag = "deployments",
+    params(("id" = String, Path, description = "The deployment id")),
+    responses(
+        (status = 200, description = "The deployment with its manifest and log", body = DeploymentBody),
+        (status = 404, description = "Unknown, malformed, deleted, or not readable by the token", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn get(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -165,6 +201,17 @@ pub(crate) async fn get(
 
 /// `DELETE /api/deployments/{id}`: hides the record (nothing is removed from the cluster); 204
 /// also when already deleted.
+#[utoipa::path(delete, path = "/api/deployments/{id}", tag = "deployments",
+    params(("id" = String, Path, description = "The deployment id")),
+    responses(
+        (status = 204, description = "Hidden (also when deleted before); nothing is removed from the cluster"),
+        (status = 403, description = "No grant allows deleting deployments of the context in the namespace", body = ErrorBody),
+        (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn delete(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

@@ -11,8 +11,27 @@ use crate::error::ApiError;
 use crate::handlers::parse_id;
 use crate::query::ListQuery;
 use crate::wire;
+use kubernaut_wire::{CreateRelease, ErrorBody, PageBody, ReleaseBody};
+
+use crate::openapi::{Paging, ReleaseFilters};
 
 /// `POST /api/releases`: 201 for a new release, 200 for a repeat of an existing one.
+#[utoipa::path(post, path = "/api/releases", tag = "releases",
+    description = "Creates a release. Also accepts multipart/form-data: service, namespace, version, a template part, every other field an attribute.",
+    request_body = CreateRelease,
+    responses(
+        (status = 201, description = "A new release; Location names it", body = ReleaseBody, headers(("Location" = String, description = "/api/releases/{id}"))),
+        (status = 200, description = "The identical release already stored", body = ReleaseBody),
+        (status = 400, description = "Invalid field or template", body = ErrorBody),
+        (status = 403, description = "No grant allows creating releases in the namespace", body = ErrorBody),
+        (status = 409, description = "The version exists with another template or attributes", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "Content-Type is neither JSON nor multipart", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn create(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -32,6 +51,16 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/releases`: active releases, newest first, filtered by service, namespace, version.
+#[utoipa::path(get, path = "/api/releases", tag = "releases",
+    params(Paging, ReleaseFilters),
+    responses(
+        (status = 200, description = "Active releases the token may read, newest first, without template sources", body = PageBody<ReleaseBody>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -48,6 +77,16 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/releases/{id}`: the release with its template source.
+#[utoipa::path(get, path = "/api/releases/{id}", tag = "releases",
+    params(("id" = String, Path, description = "The release id")),
+    responses(
+        (status = 200, description = "The release with its template source", body = ReleaseBody),
+        (status = 404, description = "Unknown, malformed, deleted, or not readable by the token", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn get(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -59,6 +98,17 @@ pub(crate) async fn get(
 }
 
 /// `DELETE /api/releases/{id}`: soft delete; 204 also when already deleted.
+#[utoipa::path(delete, path = "/api/releases/{id}", tag = "releases",
+    params(("id" = String, Path, description = "The release id")),
+    responses(
+        (status = 204, description = "Deleted (also when deleted before)"),
+        (status = 403, description = "No grant allows deleting releases in the namespace", body = ErrorBody),
+        (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn delete(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

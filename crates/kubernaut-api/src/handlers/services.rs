@@ -9,8 +9,21 @@ use crate::error::ApiError;
 use crate::handlers::parse_id;
 use crate::query::ListQuery;
 use crate::wire;
+use kubernaut_wire::{ErrorBody, PageBody, ServiceBody, ServiceDetailBody};
+
+use crate::openapi::{Paging, ServiceFilters};
 
 /// `GET /api/services`: services, newest first, filtered by name and namespace.
+#[utoipa::path(get, path = "/api/services", tag = "services",
+    params(Paging, ServiceFilters),
+    responses(
+        (status = 200, description = "Services the token may read, newest first", body = PageBody<ServiceBody>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -26,6 +39,16 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/services/{id}`: the service with its latest release and deployments.
+#[utoipa::path(get, path = "/api/services/{id}", tag = "services",
+    params(("id" = String, Path, description = "The service id")),
+    responses(
+        (status = 200, description = "The service, its latest release and its latest deployment per context", body = ServiceDetailBody),
+        (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn get(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,

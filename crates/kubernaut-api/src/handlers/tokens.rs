@@ -12,8 +12,25 @@ use crate::error::ApiError;
 use crate::handlers::parse_id;
 use crate::query::ListQuery;
 use crate::wire;
+use kubernaut_wire::{ErrorBody, PageBody, TokenBody, WhoamiBody};
+
+use crate::openapi::{Paging, TokenFilters};
 
 /// `POST /api/tokens`: 201 with the token and its secret, shown this once.
+#[utoipa::path(post, path = "/api/tokens", tag = "tokens",
+    request_body = CreateToken,
+    responses(
+        (status = 201, description = "The token with its secret, shown this once; Location names it", body = TokenBody, headers(("Location" = String))),
+        (status = 400, description = "Invalid name, grants or expiry", body = ErrorBody),
+        (status = 403, description = "Only a global admin may", body = ErrorBody),
+        (status = 409, description = "A token that is not revoked has this name", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit", body = ErrorBody),
+        (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn create(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -53,6 +70,17 @@ pub(crate) async fn create(
 }
 
 /// `GET /api/tokens`: newest first, filtered by name and revoked.
+#[utoipa::path(get, path = "/api/tokens", tag = "tokens",
+    params(Paging, TokenFilters),
+    responses(
+        (status = 200, description = "Tokens, newest first, without secrets", body = PageBody<TokenBody>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 403, description = "Only a global admin may", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn list(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -74,6 +102,17 @@ pub(crate) async fn list(
 }
 
 /// `GET /api/tokens/{id}`: a token, without its secret.
+#[utoipa::path(get, path = "/api/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "The token id")),
+    responses(
+        (status = 200, description = "The token, without its secret", body = TokenBody),
+        (status = 403, description = "Only a global admin may", body = ErrorBody),
+        (status = 404, description = "Unknown or malformed id", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn get(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -85,6 +124,17 @@ pub(crate) async fn get(
 }
 
 /// `DELETE /api/tokens/{id}`: revokes it; 204 also when already revoked.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "The token id")),
+    responses(
+        (status = 204, description = "Revoked (also when revoked before)"),
+        (status = 403, description = "Only a global admin may", body = ErrorBody),
+        (status = 404, description = "Unknown or malformed id", body = ErrorBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn revoke(
     state: Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -96,6 +146,14 @@ pub(crate) async fn revoke(
 }
 
 /// `GET /api/whoami`: the caller's token name, grants and expiry.
+#[utoipa::path(get, path = "/api/whoami", tag = "tokens",
+    responses(
+        (status = 200, description = "The name, grants and expiry of the token", body = WhoamiBody),
+        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
+        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+    ),
+    security(("bearer" = [])))]
 pub(crate) async fn whoami(Authenticated(caller): Authenticated) -> HttpResponse {
     HttpResponse::Ok().json(wire::whoami(&caller.principal))
 }

@@ -51,6 +51,7 @@ pub async fn app(
     test::init_service(actix_web::App::new().configure(kubernaut_api::configure(state))).await
 }
 
+#[allow(dead_code, reason = "not every test file uses every helper")]
 /// Sends `req` as the global admin (unless it carries its own `Authorization`) and returns the
 /// status, the headers and the body parsed as JSON (`Null` if empty).
 pub async fn send<S, B>(app: &S, req: test::TestRequest) -> (StatusCode, header::HeaderMap, Value)
@@ -103,6 +104,7 @@ where
 }
 
 /// The `message` of an error body.
+#[allow(dead_code, reason = "not every test file uses every helper")]
 pub fn message(body: &Value) -> &str {
     body["message"]
         .as_str()

@@ -11,6 +11,7 @@ use kubernaut_template::Manifest;
 use tokio::time::Instant;
 
 use crate::deploy::{WorkerOptions, objects};
+use crate::metrics::Metrics;
 
 /// Why a run stopped before its deployment succeeded.
 pub(crate) enum Stop {
@@ -30,6 +31,7 @@ impl From<StoreError> for Stop {
 /// Writes a claimed deployment's progress to the store.
 pub(crate) struct Recorder {
     pub store: Store,
+    pub metrics: Arc<Metrics>,
     pub worker: String,
     pub claim: Claim,
     pub lease: Duration,
@@ -82,10 +84,11 @@ pub(crate) async fn run(
 
     let namespace = claim.namespace.as_str();
     for object in &objects {
-        let applied = cluster
-            .apply(namespace, object)
-            .await
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+        let applied = cluster.apply(namespace, object).await;
+        recorder
+            .metrics
+            .cluster_request(claim.context.as_str(), "apply", &applied);
+        let applied = applied.map_err(|e| Stop::Failed(e.to_string()))?;
         recorder
             .line(
                 Stream::Stdout,
@@ -131,7 +134,11 @@ async fn watch(
     let deadline = Instant::now() + options.rollout_timeout;
     let mut last_reason = String::new();
     loop {
-        let reason = match cluster.rollout(namespace, workload).await {
+        let rollout = cluster.rollout(namespace, workload).await;
+        recorder
+            .metrics
+            .cluster_request(recorder.claim.context.as_str(), "rollout", &rollout);
+        let reason = match rollout {
             Ok(Rollout::Done) => {
                 return recorder
                     .line(Stream::Stdout, format!("{workload} rolled out"))

@@ -11,8 +11,10 @@ use kubernaut_store::{Claim, Progress, Store};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
+use crate::App;
 use crate::deploy::Signals;
 use crate::deploy::run::{Recorder, Stop, run};
+use crate::metrics::Metrics;
 
 /// How a worker runs deployments.
 #[derive(Debug, Clone)]
@@ -53,24 +55,22 @@ pub struct Worker {
     contexts: Arc<Contexts>,
     options: WorkerOptions,
     signals: Arc<Signals>,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
-    /// A worker with a fresh id; `signals` let the API start a new deployment without waiting
-    /// for the next poll, and let waiting requests learn at once that one ended.
-    pub fn new(
-        store: Store,
-        contexts: Arc<Contexts>,
-        options: WorkerOptions,
-        signals: Arc<Signals>,
-    ) -> Self {
+    /// A worker with a fresh id for the deployments `app` stores: it shares the app's store,
+    /// contexts and metrics, and its signals, which let a new deployment start without waiting
+    /// for the next poll and let waiting requests learn at once that one ended.
+    pub fn new(app: &App, options: WorkerOptions) -> Self {
         let suffix = Uuid::new_v4().simple().to_string();
         Self {
             id: format!("{}-{}", std::process::id(), &suffix[..8]),
-            store,
-            contexts,
+            store: app.store().clone(),
+            contexts: app.contexts().clone(),
             options,
-            signals,
+            signals: app.signals(),
+            metrics: app.metrics(),
         }
     }
 
@@ -144,8 +144,11 @@ impl Worker {
         let id = claim.id;
         log::info!("deployment {id}: starting (attempt {})", claim.attempt);
         let context = claim.context.clone();
+        let started = std::time::Instant::now();
+        self.metrics.deployment_started();
         let recorder = Recorder {
             store: self.store.clone(),
+            metrics: self.metrics.clone(),
             worker: self.id.clone(),
             claim,
             lease: self.options.lease,
@@ -170,16 +173,20 @@ impl Worker {
             },
             Err(Stop::Abandoned(reason)) => {
                 log::warn!("deployment {id}: abandoned: {reason}");
+                self.metrics.deployment_ended(context.as_str(), None, None);
                 return;
             }
         };
         let status = end.status;
         match recorder.record(end).await {
             Ok(()) => {
+                self.metrics
+                    .deployment_ended(context.as_str(), status, Some(started.elapsed()));
                 self.signals.ended();
                 log::info!("deployment {id}: {}", status.map_or("", |s| s.as_str()));
             }
             Err(Stop::Abandoned(reason) | Stop::Failed(reason)) => {
+                self.metrics.deployment_ended(context.as_str(), None, None);
                 log::warn!("deployment {id}: cannot record its end: {reason}");
             }
         }
