@@ -10,8 +10,7 @@
 #   bench/auth.sh [SECONDS] [ROUNDS]   (default 10 s per measurement, 3 rounds)
 #
 # Needs PostgreSQL (KUBERNAUT_BENCH_DATABASE_URL, default the test URL of .ci/run) and wrk.
-# The baseline (KUBERNAUT_BENCH_BASELINE, default 62ce20d) is built once into
-# target/bench-baseline from `git archive`.
+# The baseline (KUBERNAUT_BENCH_BASELINE, default 62ce20d) is built once into target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,34 +20,13 @@ baseline="${KUBERNAUT_BENCH_BASELINE:-62ce20d}"
 admin_url="${KUBERNAUT_BENCH_DATABASE_URL:-postgres://kubernaut:kubernaut@127.0.0.1:5432/postgres}"
 token=knt_bench-admin-0123456789abcdef0123456789abcdef
 
+source bench/baseline.sh
+
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p kubernaut-server
-baseline_dir=target/bench-baseline
-if [ "$(cat "$baseline_dir/rev" 2>/dev/null)" != "$baseline" ]; then
-  rm -rf "$baseline_dir/src"
-  mkdir -p "$baseline_dir/src"
-  git archive "$baseline" | tar -x -C "$baseline_dir/src"
-  (cd "$baseline_dir/src" && cargo build --release -q -p kubernaut-server --target-dir ..)
-  echo "$baseline" > "$baseline_dir/rev"
-fi
+baseline_dir=$(build_baseline "$baseline")
 
 template='apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service}}\n'
-servers=()
-trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
-
-# Starts the build in $1 (a source tree, whose config/default.toml it reads) on port $2 with a
-# fresh database $3, with the environment in $4, the binary $5.
-start() {
-  local tree=$1 port=$2 db_name=$3 env=$4
-  local db_url="${admin_url%/*}/$db_name"
-  local binary
-  binary=$(realpath "$5")
-  psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" -c "CREATE DATABASE $db_name"
-  (cd "$tree" && exec env $env RUST_LOG=warn \
-    "$binary" --listen "127.0.0.1:$port" --database-url "$db_url" >/dev/null) &
-  servers+=($!)
-  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-}
 
 # Creates one release on the server at port $1; prints its URL.
 release_url() {
@@ -79,10 +57,8 @@ measure() {
     "$(echo "$requests $before $after" | awk '{print ($3 - $2) * 1000 / $1}')"
 }
 
-start "$baseline_dir/src" 18090 kubernaut_bench_auth_before "" \
-  "$baseline_dir/release/kubernaut-server"
-start . 18091 kubernaut_bench_auth_after "KUBERNAUT__AUTH__BOOTSTRAP_TOKEN=$token" \
-  target/release/kubernaut-server
+start "$baseline_dir/src" 18090 kubernaut_bench_auth_before "$baseline_dir/release/kubernaut-server" ""
+start . 18091 kubernaut_bench_auth_after target/release/kubernaut-server
 baseline_url=$(release_url 18090)
 current_url=$(release_url 18091)
 # The baseline ignores the token; the current build authenticates each request with it.
@@ -92,6 +68,4 @@ for round in $(seq 1 "$rounds"); do
   measure "before" "$baseline_url" kubernaut_bench_auth_before
   measure "with auth" "$current_url" kubernaut_bench_auth_after
 done
-for pid in "${servers[@]}"; do
-  echo "server $pid RSS: $(( $(ps -o rss= -p "$pid") / 1024 )) MiB"
-done
+report_rss

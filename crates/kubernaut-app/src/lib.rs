@@ -83,11 +83,13 @@ impl App {
         self.metrics.clone()
     }
 
-    /// The metrics in the Prometheus text format, with the gauges read now.
+    /// The metrics in the OpenMetrics text format, with the gauges read now (the queue length
+    /// only while the database answers).
     pub async fn metrics_text(&self) -> Result<String, AppError> {
         let store = self.store.clone();
-        let (queued, (idle, used)) =
-            blocking(move || Ok((store.pending_deployments()?, store.pool_state()))).await?;
+        // Without the database the other series still matter most: keep the last queue length.
+        let read = blocking(move || Ok((store.pending_deployments().ok(), store.pool_state())));
+        let (queued, (idle, used)) = read.await?;
         self.metrics.set_gauges(queued, idle, used);
         self.metrics
             .encode()

@@ -115,7 +115,7 @@ impl Default for Metrics {
             );
         registry.register(
             "deployment_duration_seconds",
-            "How long deployments this server ended took from creation to their end, by context",
+            "How long this server's worker ran the deployments it ended, by context",
             deployment_duration.clone(),
         );
         let deployments_queued = Gauge::default();
@@ -167,6 +167,11 @@ impl Default for Metrics {
 impl Metrics {
     /// Records an answered HTTP request; `route` is the route pattern, never a raw path.
     pub fn http_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        // A made-up method must not make a new series.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         self.http_requests
             .get_or_create(&RequestLabels {
                 method: method.to_owned(),
@@ -241,10 +246,12 @@ impl Metrics {
             .inc();
     }
 
-    /// Sets the gauges read at scrape time.
-    pub(crate) fn set_gauges(&self, queued: u64, idle: u32, used: u32) {
-        self.deployments_queued
-            .set(i64::try_from(queued).unwrap_or(i64::MAX));
+    /// Sets the gauges read at scrape time; `queued` is `None` when it could not be read.
+    pub(crate) fn set_gauges(&self, queued: Option<u64>, idle: u32, used: u32) {
+        if let Some(queued) = queued {
+            self.deployments_queued
+                .set(i64::try_from(queued).unwrap_or(i64::MAX));
+        }
         for (state, value) in [("idle", idle), ("used", used)] {
             self.pool_connections
                 .get_or_create(&PoolLabels {

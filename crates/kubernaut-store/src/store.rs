@@ -205,7 +205,8 @@ impl Store {
             .pool
             .get_timeout(timeout)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.ping()?;
+        conn.ping()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(())
     }
 
