@@ -2,6 +2,7 @@
 //! attributes and the bodies of `kubernaut-wire`, served at `GET /api/openapi.json`.
 
 use actix_web::HttpResponse;
+use kubernaut_wire::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
 
@@ -96,6 +97,21 @@ pub(crate) struct AuditFilters {
     since: Option<String>,
     /// Events at or before this RFC 3339 time.
     until: Option<String>,
+}
+
+/// What every operation that needs a token may answer before it does anything.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "describes answers; never built")]
+pub(crate) enum Refusals {
+    /// No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate.
+    #[response(status = 401)]
+    Unauthorized(#[to_schema] ErrorBody),
+    /// Too many failed authentications from this address; with Retry-After.
+    #[response(status = 429)]
+    TooManyRequests(#[to_schema] ErrorBody),
+    /// The database is unavailable; with Retry-After.
+    #[response(status = 503)]
+    Unavailable(#[to_schema] ErrorBody),
 }
 
 /// Adds the bearer-token security scheme.

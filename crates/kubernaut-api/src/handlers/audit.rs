@@ -12,7 +12,7 @@ use crate::query::ListQuery;
 use crate::wire;
 use kubernaut_wire::{AuditEventBody, ErrorBody, PageBody};
 
-use crate::openapi::{AuditFilters, Paging};
+use crate::openapi::{AuditFilters, Paging, Refusals};
 
 fn time(name: &'static str) -> impl Fn(&str) -> Result<DateTime<Utc>, ApiError> {
     move |raw| {
@@ -38,9 +38,7 @@ fn text(raw: &str) -> Result<String, ApiError> {
         (status = 200, description = "Audit events, newest first", body = PageBody<AuditEventBody>),
         (status = 400, description = "Invalid query parameter", body = ErrorBody),
         (status = 403, description = "Only a global admin may", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -80,9 +78,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "Whether the hash chain is intact", body = AuditVerifyBody),
         (status = 403, description = "Only a global admin may", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn verify(

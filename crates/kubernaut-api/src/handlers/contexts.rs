@@ -9,7 +9,7 @@ use crate::query::ListQuery;
 use crate::wire;
 use kubernaut_wire::{ContextBody, ErrorBody, PageBody};
 
-use crate::openapi::Paging;
+use crate::openapi::{Paging, Refusals};
 
 /// `GET /api/contexts`: the contexts deployments can target, sorted by name, paginated like
 /// every list (a server has a handful, kept in memory).
@@ -18,9 +18,7 @@ use crate::openapi::Paging;
     responses(
         (status = 200, description = "The contexts deployments can target, by name", body = PageBody<ContextBody>),
         (status = 400, description = "Invalid query parameter", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn list(

@@ -19,7 +19,7 @@ use crate::query::{ListQuery, parameters};
 use crate::wire;
 use kubernaut_wire::{CreateDeployment, DeploymentBody, ErrorBody, PageBody};
 
-use crate::openapi::{DeploymentFilters, Paging};
+use crate::openapi::{DeploymentFilters, Paging, Refusals};
 
 /// The longest `?wait=` accepted, in seconds.
 const MAX_WAIT_SECS: u64 = 900;
@@ -37,9 +37,7 @@ const MAX_WAIT_SECS: u64 = 900;
         (status = 404, description = "Unknown or deleted release, or not readable by the token", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
         (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn create(
@@ -139,9 +137,7 @@ fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
     responses(
         (status = 200, description = "Deployments the token may read, newest first, without manifests and logs", body = PageBody<DeploymentBody>),
         (status = 400, description = "Invalid query parameter", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -184,9 +180,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The deployment with its manifest and log", body = DeploymentBody),
         (status = 404, description = "Unknown, malformed, deleted, or not readable by the token", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -207,9 +201,7 @@ pub(crate) async fn get(
         (status = 204, description = "Hidden (also when deleted before); nothing is removed from the cluster"),
         (status = 403, description = "No grant allows deleting deployments of the context in the namespace", body = ErrorBody),
         (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn delete(

@@ -13,7 +13,7 @@ use crate::query::ListQuery;
 use crate::wire;
 use kubernaut_wire::{CreateRelease, ErrorBody, PageBody, ReleaseBody};
 
-use crate::openapi::{Paging, ReleaseFilters};
+use crate::openapi::{Paging, Refusals, ReleaseFilters};
 
 /// `POST /api/releases`: 201 for a new release, 200 for a repeat of an existing one.
 #[utoipa::path(post, path = "/api/releases", tag = "releases",
@@ -27,9 +27,7 @@ use crate::openapi::{Paging, ReleaseFilters};
         (status = 409, description = "The version exists with another template or attributes", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
         (status = 415, description = "Content-Type is neither JSON nor multipart", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn create(
@@ -56,9 +54,7 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "Active releases the token may read, newest first, without template sources", body = PageBody<ReleaseBody>),
         (status = 400, description = "Invalid query parameter", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -82,9 +78,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The release with its template source", body = ReleaseBody),
         (status = 404, description = "Unknown, malformed, deleted, or not readable by the token", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -104,9 +98,7 @@ pub(crate) async fn get(
         (status = 204, description = "Deleted (also when deleted before)"),
         (status = 403, description = "No grant allows deleting releases in the namespace", body = ErrorBody),
         (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn delete(

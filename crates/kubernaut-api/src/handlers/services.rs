@@ -11,7 +11,7 @@ use crate::query::ListQuery;
 use crate::wire;
 use kubernaut_wire::{ErrorBody, PageBody, ServiceBody, ServiceDetailBody};
 
-use crate::openapi::{Paging, ServiceFilters};
+use crate::openapi::{Paging, Refusals, ServiceFilters};
 
 /// `GET /api/services`: services, newest first, filtered by name and namespace.
 #[utoipa::path(get, path = "/api/services", tag = "services",
@@ -19,9 +19,7 @@ use crate::openapi::{Paging, ServiceFilters};
     responses(
         (status = 200, description = "Services the token may read, newest first", body = PageBody<ServiceBody>),
         (status = 400, description = "Invalid query parameter", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -44,9 +42,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The service, its latest release and its latest deployment per context", body = ServiceDetailBody),
         (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn get(

@@ -14,7 +14,7 @@ use crate::query::ListQuery;
 use crate::wire;
 use kubernaut_wire::{ErrorBody, PageBody, TokenBody, WhoamiBody};
 
-use crate::openapi::{Paging, TokenFilters};
+use crate::openapi::{Paging, Refusals, TokenFilters};
 
 /// `POST /api/tokens`: 201 with the token and its secret, shown this once.
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens",
@@ -26,9 +26,7 @@ use crate::openapi::{Paging, TokenFilters};
         (status = 409, description = "A token that is not revoked has this name", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
         (status = 415, description = "Content-Type is not JSON", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn create(
@@ -76,9 +74,7 @@ pub(crate) async fn create(
         (status = 200, description = "Tokens, newest first, without secrets", body = PageBody<TokenBody>),
         (status = 400, description = "Invalid query parameter", body = ErrorBody),
         (status = 403, description = "Only a global admin may", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn list(
@@ -108,9 +104,7 @@ pub(crate) async fn list(
         (status = 200, description = "The token, without its secret", body = TokenBody),
         (status = 403, description = "Only a global admin may", body = ErrorBody),
         (status = 404, description = "Unknown or malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn get(
@@ -130,9 +124,7 @@ pub(crate) async fn get(
         (status = 204, description = "Revoked (also when revoked before)"),
         (status = 403, description = "Only a global admin may", body = ErrorBody),
         (status = 404, description = "Unknown or malformed id", body = ErrorBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn revoke(
@@ -149,9 +141,7 @@ pub(crate) async fn revoke(
 #[utoipa::path(get, path = "/api/whoami", tag = "tokens",
     responses(
         (status = 200, description = "The name, grants and expiry of the token", body = WhoamiBody),
-        (status = 401, description = "No valid token: missing, malformed, unknown, expired or revoked; with WWW-Authenticate", body = ErrorBody),
-        (status = 429, description = "Too many failed authentications from this address; with Retry-After", body = ErrorBody),
-        (status = 503, description = "The database is unavailable; with Retry-After", body = ErrorBody)
+        Refusals
     ),
     security(("bearer" = [])))]
 pub(crate) async fn whoami(Authenticated(caller): Authenticated) -> HttpResponse {
