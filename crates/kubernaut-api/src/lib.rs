@@ -129,6 +129,10 @@ fn endpoints() -> Vec<(&'static str, Vec<(Method, Route)>)> {
                 (Method::DELETE, web::delete().to(tokens::revoke)),
             ],
         ),
+        (
+            "/api/deployments/{id}/cancel",
+            vec![(Method::POST, web::post().to(deployments::cancel))],
+        ),
         ("/api/whoami", vec![get(web::get().to(tokens::whoami))]),
         ("/api/audit", vec![get(web::get().to(audit::list))]),
         ("/api/audit/verify", vec![get(web::get().to(audit::verify))]),

@@ -47,7 +47,7 @@ pub(crate) struct DeploymentFilters {
     version: Option<String>,
     /// Context.
     context: Option<String>,
-    /// Status: pending, applying, rolling_out, succeeded or failed.
+    /// Status: pending, applying, rolling_out, succeeded, failed or canceled.
     status: Option<String>,
     /// Release id.
     release: Option<String>,
@@ -149,6 +149,7 @@ impl Modify for BearerToken {
         handlers::deployments::create,
         handlers::deployments::get,
         handlers::deployments::delete,
+        handlers::deployments::cancel,
         handlers::services::list,
         handlers::services::get,
         handlers::contexts::list,

@@ -107,6 +107,9 @@ pub(crate) fn deployment_summary(deployment: Deployment) -> DeploymentBody {
         created_by: deployment.created_by,
         started_on: deployment.started_on.map(timestamp),
         finished_on: deployment.finished_on.map(timestamp),
+        rollback: deployment.rollback,
+        auto_rollback: deployment.auto_rollback,
+        rolled_back_by: deployment.rolled_back_by,
     }
 }
 

@@ -481,3 +481,275 @@ async fn deployments_are_soft_deleted_and_contexts_are_listed() {
         json!({"items": [{"name": "sandbox", "kind": "sandbox"}], "count": 1, "limit": 50, "offset": 0})
     );
 }
+
+/// Reads deployment `id` until `done` holds (at most 10 s).
+async fn wait_until<S, B>(app: &S, id: &str, done: impl Fn(&Value) -> bool) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, deployment) = send(
+            app,
+            test::TestRequest::get().uri(&format!("/api/deployments/{id}")),
+        )
+        .await;
+        if done(&deployment) {
+            return deployment;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deployment {id} never got there: {deployment}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn cancel_stops_a_pending_and_a_rolling_out_deployment_and_the_lane_moves_on() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(60)).await;
+    let app = app(harness.state.clone()).await;
+    for (version, extra) in [
+        ("1", &[("rollout", "progressing")][..]),
+        ("2", &[]),
+        ("3", &[]),
+    ] {
+        let image = format!("hello:{version}");
+        send(
+            &app,
+            post("/api/releases", &release(version, &image, extra)),
+        )
+        .await;
+    }
+    let deploy = |version: &str| {
+        post(
+            "/api/deployments",
+            &json!({"service": "hello", "version": version, "context": "sandbox"}),
+        )
+    };
+    let (_, _, stuck) = send(&app, deploy("1")).await;
+    let stuck_id = stuck["id"].as_str().unwrap().to_owned();
+    wait_until(&app, &stuck_id, |d| d["status"] == "rolling_out").await;
+    let (_, _, queued) = send(&app, deploy("2")).await;
+    let queued_id = queued["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        queued["status"], "pending",
+        "behind the stuck one in its lane"
+    );
+
+    // Pending: canceled at once.
+    let cancel = |id: &str| post(&format!("/api/deployments/{id}/cancel"), &json!({}));
+    let (status, _, canceled) = send(&app, cancel(&queued_id)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{canceled}");
+    assert_eq!(canceled["status"], "canceled");
+    assert!(canceled["finishedOn"].is_string());
+    assert_eq!(
+        log_lines(&canceled).last().unwrap(),
+        "canceled by admin before it started"
+    );
+
+    // Rolling out: stops before its next rollout check, long before its 60 s timeout.
+    let (status, _, stopping) = send(&app, cancel(&stuck_id)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{stopping}");
+    let ended = wait_until(&app, &stuck_id, |d| d["status"] == "canceled").await;
+    assert!(ended["error"].is_null());
+    let lines = log_lines(&ended);
+    assert!(
+        lines.contains(&"cancel requested by admin; stopping before the next step".to_owned()),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        "canceled by admin; the objects applied before stay"
+    );
+    assert!(
+        harness
+            .sandbox
+            .object("default", "Deployment", "hello")
+            .is_some(),
+        "what was applied stays"
+    );
+
+    // Ended: 409; the lane runs the next deployment.
+    let (status, _, body) = send(&app, cancel(&stuck_id)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        message(&body),
+        format!("deployment {stuck_id} already ended (canceled); there is nothing to cancel")
+    );
+    let (_, _, next) = send(&app, deploy("3")).await;
+    let next_id = next["id"].as_str().unwrap().to_owned();
+    wait_until(&app, &next_id, |d| d["status"] == "succeeded").await;
+
+    let (_, _, audit) = send(
+        &app,
+        test::TestRequest::get().uri("/api/audit?action=deployment.cancel"),
+    )
+    .await;
+    assert_eq!(audit["count"], 2, "{audit}");
+    let (status, _, _) = send(&app, cancel("0192f1c2-0000-7000-8000-000000000000")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn rollback_puts_back_the_last_good_release_and_toggles() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(5)).await;
+    let app = app(harness.state.clone()).await;
+    let rollback = || {
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "context": "sandbox", "rollback": true}),
+        )
+    };
+    let (status, _, body) = send(&app, rollback()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no such service yet: {body}");
+
+    for (version, extra) in [
+        ("1", &[][..]),
+        ("2", &[]),
+        ("3", &[("rollout", "failed")]),
+        ("4", &[]),
+    ] {
+        let image = format!("hello:{version}");
+        send(
+            &app,
+            post("/api/releases", &release(version, &image, extra)),
+        )
+        .await;
+    }
+    let deploy = |version: &str| {
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "version": version, "context": "sandbox"}),
+        )
+    };
+    let (status, _, body) = send(&app, rollback()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing deployed yet: {body}");
+    assert!(
+        message(&body).starts_with("there is nothing to roll back to"),
+        "{body}"
+    );
+
+    let (_, _, first) = send(&app, deploy("1")).await;
+    assert_eq!(first["status"], "succeeded");
+    let (status, _, body) = send(&app, rollback()).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "only one release ever succeeded: {body}"
+    );
+
+    send(&app, deploy("2")).await;
+    let (status, _, back) = send(&app, rollback()).await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(back["release"]["version"], "1");
+    assert_eq!(back["rollback"], true);
+    assert_eq!(back["status"], "succeeded");
+    assert!(
+        log_lines(&back)[0].ends_with("a rollback requested by admin"),
+        "{back}"
+    );
+    let (_, _, again) = send(&app, rollback()).await;
+    assert_eq!(again["release"]["version"], "2", "two rollbacks toggle");
+
+    // After a failure: the newest success, even if it is the release deployed last.
+    let (_, _, failed) = send(&app, deploy("3")).await;
+    assert_eq!(failed["status"], "failed");
+    let (_, _, after_failure) = send(&app, rollback()).await;
+    assert_eq!(after_failure["release"]["version"], "2");
+
+    // A deleted release is never picked.
+    let (_, _, releases) = send(
+        &app,
+        test::TestRequest::get().uri("/api/releases?service=hello&version=1"),
+    )
+    .await;
+    let v1 = releases["items"][0]["id"].as_str().unwrap().to_owned();
+    send(
+        &app,
+        test::TestRequest::delete().uri(&format!("/api/releases/{v1}")),
+    )
+    .await;
+    let (status, _, body) = send(&app, rollback()).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "2 is deployed; 1, the only other success, is deleted: {body}"
+    );
+
+    let (status, _, body) = send(
+        &app,
+        post(
+            "/api/deployments",
+            &json!({"service": "hello", "version": "4", "context": "sandbox", "rollback": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[actix_web::test]
+async fn a_failed_deployment_with_auto_rollback_rolls_itself_back() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(5)).await;
+    let app = app(harness.state.clone()).await;
+    send(&app, post("/api/releases", &release("1", "hello:1", &[]))).await;
+    send(
+        &app,
+        post(
+            "/api/releases",
+            &release("2", "hello:2", &[("rollout", "failed")]),
+        ),
+    )
+    .await;
+    let deploy = |version: &str| {
+        post(
+            "/api/deployments?wait=10",
+            &json!({"service": "hello", "version": version, "context": "sandbox",
+                    "autoRollback": true}),
+        )
+    };
+    let (_, _, first) = send(&app, deploy("1")).await;
+    assert_eq!(first["status"], "succeeded");
+    assert_eq!(first["autoRollback"], true);
+    assert!(first["rolledBackBy"].is_null());
+
+    let (_, _, failed) = send(&app, deploy("2")).await;
+    assert_eq!(failed["status"], "failed");
+    let failed_id = failed["id"].as_str().unwrap().to_owned();
+    let failed = wait_until(&app, &failed_id, |d| d["rolledBackBy"].is_string()).await;
+    let rollback_id = failed["rolledBackBy"].as_str().unwrap().to_owned();
+    assert!(
+        log_lines(&failed).last().unwrap().starts_with(&format!(
+            "rolled back by deployment {rollback_id} of release 1"
+        )),
+        "{failed}"
+    );
+    let rollback = wait_until(&app, &rollback_id, |d| d["status"] == "succeeded").await;
+    assert_eq!(rollback["rollback"], true);
+    assert_eq!(rollback["release"]["version"], "1");
+    assert_eq!(rollback["createdBy"], "admin");
+    let image = harness
+        .sandbox
+        .object("default", "Deployment", "hello")
+        .unwrap()["spec"]["template"]["spec"]["containers"][0]["image"]
+        .clone();
+    assert_eq!(image, "hello:1", "the previous release runs again");
+    let (_, _, audit) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/audit?resourceId={rollback_id}")),
+    )
+    .await;
+    assert_eq!(audit["items"][0]["actor"], "kubernaut-server");
+    assert_eq!(
+        audit["items"][0]["details"]["autoRollbackOf"],
+        failed_id.as_str()
+    );
+}

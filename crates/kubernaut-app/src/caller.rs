@@ -69,6 +69,21 @@ impl Caller {
     }
 }
 
+/// An audit event by the server itself (actor `kubernaut-server`).
+pub(crate) fn server_event(action: AuditAction, resource_type: &'static str) -> EventBuilder {
+    EventBuilder(NewAuditEvent {
+        actor: kubernaut_domain::SERVER_ACTOR.to_owned(),
+        action,
+        resource_type,
+        resource_id: None,
+        namespace: None,
+        context: None,
+        remote_addr: None,
+        request_id: None,
+        details: Map::new(),
+    })
+}
+
 /// Fills in an audit event.
 pub(crate) struct EventBuilder(NewAuditEvent);
 

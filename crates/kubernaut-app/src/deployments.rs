@@ -1,16 +1,17 @@
-//! Deployments: create (render, check, store as pending for the worker), read, wait for the
-//! end, list, delete.
+//! Deployments: create (render, check, store as pending for the worker; rollbacks pick the last
+//! good release), cancel, read, wait for the end, list, delete.
 
 use std::time::Duration;
 
 use kubernaut_domain::{
     Action, AuditAction, ContextName, Deployment, DeploymentDetail, Namespace, NewDeployment, Page,
-    Paged, ReleaseDetail, ServiceName, Version,
+    Paged, ReleaseDetail, ServiceName, Version, Visibility, rollback_excludes,
 };
-use kubernaut_store::{Deletion, DeploymentFilter, Store};
+use kubernaut_store::{Cancellation, Deletion, DeploymentFilter, ServiceFilter, Store};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use crate::caller::server_event;
 use crate::error::not_found;
 use crate::{App, AppError, Caller, Target, blocking, deploy};
 
@@ -24,6 +25,9 @@ pub enum ReleaseLookup {
     Id(Uuid),
     /// By service, namespace and version.
     Version(ServiceName, Namespace, Version),
+    /// A rollback: the last good release of the service in the context (see
+    /// [`kubernaut_domain::rollback_excludes`]).
+    LastGood(ServiceName, Namespace),
 }
 
 /// A validated request to deploy a release to a context.
@@ -33,31 +37,82 @@ pub struct DeploymentRequest {
     pub release: ReleaseLookup,
     /// The context to deploy to.
     pub context: ContextName,
+    /// Whether a failure rolls the deployment back by itself.
+    pub auto_rollback: bool,
+}
+
+/// Who asks for a new deployment: a caller, or the server rolling a failed one back.
+enum Requester<'a> {
+    Caller(&'a Caller),
+    AutoRollback { of: Uuid, created_by: String },
 }
 
 impl ReleaseLookup {
-    fn find(&self, store: &Store) -> Result<Option<ReleaseDetail>, AppError> {
-        Ok(match self {
+    fn find(
+        &self,
+        store: &Store,
+        context: &ContextName,
+        visible: &Visibility,
+    ) -> Result<ReleaseDetail, AppError> {
+        let found = match self {
             ReleaseLookup::Id(id) => store.release(*id)?,
             ReleaseLookup::Version(service, namespace, version) => {
                 store.release_by_version(service, namespace, version)?
             }
-        })
+            ReleaseLookup::LastGood(name, namespace) => {
+                let filter = ServiceFilter {
+                    name: Some(name.clone()),
+                    namespace: Some(namespace.clone()),
+                };
+                let service = store
+                    .services(&filter, visible, Page::default())?
+                    .items
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| {
+                        AppError::NotFound(format!(
+                            "service {name} in namespace {namespace} does not exist"
+                        ))
+                    })?;
+                return last_good(store, service.id, context)?.ok_or_else(|| {
+                    AppError::Conflict(format!(
+                        "there is nothing to roll back to: no earlier successful deployment of \
+                         service {name} in namespace {namespace} to context {context} whose \
+                         release still exists"
+                    ))
+                });
+            }
+        };
+        found
+            .filter(|d| visible.includes(d.release.service.namespace.as_str()))
+            .ok_or_else(|| match self {
+                ReleaseLookup::Id(id) => not_found("release", id),
+                ReleaseLookup::Version(service, namespace, version) => AppError::NotFound(format!(
+                    "release {version} of service {service} in namespace {namespace} does \
+                         not exist"
+                )),
+                ReleaseLookup::LastGood(..) => not_found("release", "to roll back to"),
+            })
     }
+}
 
-    fn not_found(&self) -> AppError {
-        match self {
-            ReleaseLookup::Id(id) => not_found("release", id),
-            ReleaseLookup::Version(service, namespace, version) => AppError::NotFound(format!(
-                "release {version} of service {service} in namespace {namespace} does not exist"
-            )),
-        }
+/// The release a rollback of the lane deploys, if there is one.
+fn last_good(
+    store: &Store,
+    service_id: Uuid,
+    context: &ContextName,
+) -> Result<Option<ReleaseDetail>, AppError> {
+    let excluding = rollback_excludes(store.newest_ended_deployment(service_id, context)?);
+    match store.last_good_release(service_id, context, excluding)? {
+        Some(release) => Ok(store.release(release)?),
+        None => Ok(None),
     }
 }
 
 impl App {
     /// Renders the release for the context and stores the deployment as pending, with its
-    /// first log line and its audit event; the worker runs it.
+    /// first log line and its audit event; the worker runs it. A rollback deploys the lane's
+    /// last good release, or is a conflict when there is none.
     pub async fn create_deployment(
         &self,
         caller: &Caller,
@@ -77,14 +132,10 @@ impl App {
         }
         let store = self.store.clone();
         let lookup = request.release;
+        let rollback = matches!(lookup, ReleaseLookup::LastGood(..));
         let visible = caller.grants().visible_namespaces();
-        let release = blocking(move || {
-            lookup
-                .find(&store)?
-                .filter(|d| visible.includes(d.release.service.namespace.as_str()))
-                .ok_or_else(|| lookup.not_found())
-        })
-        .await?;
+        let lane_context = context.clone();
+        let release = blocking(move || lookup.find(&store, &lane_context, &visible)).await?;
         let target = Target {
             resource_type: "deployment",
             resource_id: None,
@@ -92,45 +143,166 @@ impl App {
             context: Some(context.as_str()),
         };
         self.authorize(caller, Action::Deploy, target).await?;
-
         let (app, caller) = (self.clone(), caller.clone());
         let detail = blocking(move || {
-            let template = app.templates.get(&release.source)?;
-            let manifest = deploy::render(&release, &template, &context, app.allow_cluster_scoped)?;
-            let release = release.release;
-            let new = NewDeployment {
-                release_id: release.id,
+            app.store_deployment(
+                &Requester::Caller(&caller),
+                &release,
                 context,
-                manifest: manifest.yaml,
-                created_by: caller.name().to_owned(),
-            };
-            let first_line = format!(
-                "rendered release {} of {} for context {}: {} object(s), requested by {}",
-                release.version,
-                release.service.name,
-                new.context,
-                manifest.documents.len(),
-                caller.name()
-            );
-            Ok(app.store.transaction(|tx| {
-                let detail = tx.create_deployment(&new, &first_line)?;
-                tx.append_audit(
-                    caller
-                        .event(AuditAction::DeploymentCreate, "deployment")
-                        .resource(detail.deployment.id)
-                        .namespace(&release.service.namespace)
-                        .context(&new.context)
-                        .detail("service", release.service.name.as_str())
-                        .detail("version", release.version.as_str())
-                        .detail("release", release.id.to_string())
-                        .build(),
-                )?;
-                Ok(detail)
-            })?)
+                rollback,
+                request.auto_rollback,
+            )
         })
         .await?;
         self.signals.stored();
         Ok(detail)
+    }
+
+    /// Rolls back a failed deployment that asked for it: deploys the lane's last good release
+    /// and links the two; a log line on the failed deployment says what happened. Blocking.
+    pub(crate) fn auto_rollback(
+        &self,
+        failed: Uuid,
+        service_id: Uuid,
+        context: &ContextName,
+        created_by: &str,
+    ) -> Result<Option<DeploymentDetail>, AppError> {
+        let Some(release) = last_good(&self.store, service_id, context)? else {
+            return Ok(None);
+        };
+        let requester = Requester::AutoRollback {
+            of: failed,
+            created_by: created_by.to_owned(),
+        };
+        let detail = self.store_deployment(&requester, &release, context.clone(), true, false)?;
+        self.signals.stored();
+        Ok(Some(detail))
+    }
+
+    /// Renders `release` for `context` and stores the deployment with its audit event (and,
+    /// for an automatic rollback, the link from the failed deployment). Blocking.
+    fn store_deployment(
+        &self,
+        requester: &Requester<'_>,
+        release: &ReleaseDetail,
+        context: ContextName,
+        rollback: bool,
+        auto_rollback: bool,
+    ) -> Result<DeploymentDetail, AppError> {
+        let template = self.templates.get(&release.source)?;
+        let manifest = deploy::render(release, &template, &context, self.allow_cluster_scoped)?;
+        let release = &release.release;
+        let (created_by, event) = match requester {
+            Requester::Caller(caller) => (
+                caller.name().to_owned(),
+                caller.event(AuditAction::DeploymentCreate, "deployment"),
+            ),
+            Requester::AutoRollback { of, created_by } => (
+                created_by.clone(),
+                server_event(AuditAction::DeploymentCreate, "deployment")
+                    .detail("autoRollbackOf", of.to_string()),
+            ),
+        };
+        let event = event
+            .namespace(&release.service.namespace)
+            .context(&context)
+            .detail("service", release.service.name.as_str())
+            .detail("version", release.version.as_str())
+            .detail("release", release.id.to_string())
+            .detail("rollback", rollback)
+            .build();
+        let new = NewDeployment {
+            release_id: release.id,
+            context,
+            manifest: manifest.yaml,
+            created_by,
+            rollback,
+            auto_rollback,
+        };
+        let what = match requester {
+            Requester::Caller(_) if rollback => "a rollback requested by",
+            Requester::Caller(_) => "requested by",
+            Requester::AutoRollback { .. } => "an automatic rollback of a deployment by",
+        };
+        let first_line = format!(
+            "rendered release {} of {} for context {}: {} object(s), {what} {}",
+            release.version,
+            release.service.name,
+            new.context,
+            manifest.documents.len(),
+            new.created_by
+        );
+        let rolled_back = match requester {
+            Requester::AutoRollback { of, .. } => Some(*of),
+            Requester::Caller(_) => None,
+        };
+        Ok(self.store.transaction(|tx| {
+            let detail = tx.create_deployment(&new, &first_line)?;
+            let mut event = event.clone();
+            event.resource_id = Some(detail.deployment.id.to_string());
+            tx.append_audit(event)?;
+            if let Some(failed) = rolled_back {
+                tx.set_rolled_back_by(failed, detail.deployment.id)?;
+            }
+            Ok(detail)
+        })?)
+    }
+
+    /// Cancels a deployment: a pending one at once, a running one before its next object or
+    /// rollout check. Not found when unknown or not visible; a conflict when it ended.
+    pub async fn cancel_deployment(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<DeploymentDetail, AppError> {
+        let store = self.store.clone();
+        let visible = caller.grants().visible_namespaces();
+        let (namespace, context) = blocking(move || Ok(store.deployment_scope(id)?))
+            .await?
+            .filter(|(namespace, _)| visible.includes(namespace.as_str()))
+            .ok_or_else(|| not_found("deployment", id))?;
+        let target = Target {
+            resource_type: "deployment",
+            resource_id: Some(id.to_string()),
+            namespace: namespace.as_str(),
+            context: Some(context.as_str()),
+        };
+        self.authorize(caller, Action::Cancel, target).await?;
+        let (store, caller2) = (self.store.clone(), caller.clone());
+        let cancellation = blocking(move || {
+            Ok(store.transaction(|tx| {
+                let cancellation = tx.cancel_deployment(id, caller2.name())?;
+                if matches!(
+                    cancellation,
+                    Cancellation::Canceled | Cancellation::Requested(true)
+                ) {
+                    tx.append_audit(
+                        caller2
+                            .event(AuditAction::DeploymentCancel, "deployment")
+                            .resource(id)
+                            .namespace(&namespace)
+                            .context(&context)
+                            .build(),
+                    )?;
+                }
+                Ok(cancellation)
+            })?)
+        })
+        .await?;
+        match cancellation {
+            Cancellation::Unknown => return Err(not_found("deployment", id)),
+            Cancellation::Ended(status) => {
+                return Err(AppError::Conflict(format!(
+                    "deployment {id} already ended ({status}); there is nothing to cancel"
+                )));
+            }
+            Cancellation::Canceled => {
+                self.signals.ended();
+                self.signals.stored();
+            }
+            Cancellation::Requested(_) => {}
+        }
+        self.deployment(caller, id).await
     }
 
     /// The deployment with its manifest and log, if the caller may read it.

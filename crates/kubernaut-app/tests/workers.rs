@@ -88,6 +88,8 @@ fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
         context,
         manifest: manifest.yaml,
         created_by: "ci".to_owned(),
+        rollback: false,
+        auto_rollback: false,
     };
     store
         .create_deployment(&deployment, "rendered")

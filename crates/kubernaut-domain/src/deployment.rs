@@ -43,7 +43,7 @@ impl fmt::Display for ContextName {
     }
 }
 
-/// Where a deployment stands. `Succeeded` and `Failed` are terminal.
+/// Where a deployment stands. `Succeeded`, `Failed` and `Canceled` are terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentStatus {
@@ -57,16 +57,20 @@ pub enum DeploymentStatus {
     Succeeded,
     /// An object was rejected or a workload did not roll out; see the error.
     Failed,
+    /// Stopped on request: at once while pending, else before its next object or rollout
+    /// check (objects already applied stay).
+    Canceled,
 }
 
 impl DeploymentStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [DeploymentStatus; 5] = [
+    pub const ALL: [DeploymentStatus; 6] = [
         DeploymentStatus::Pending,
         DeploymentStatus::Applying,
         DeploymentStatus::RollingOut,
         DeploymentStatus::Succeeded,
         DeploymentStatus::Failed,
+        DeploymentStatus::Canceled,
     ];
 
     /// The status as the API and the database spell it.
@@ -77,6 +81,7 @@ impl DeploymentStatus {
             DeploymentStatus::RollingOut => "rolling_out",
             DeploymentStatus::Succeeded => "succeeded",
             DeploymentStatus::Failed => "failed",
+            DeploymentStatus::Canceled => "canceled",
         }
     }
 
@@ -90,7 +95,10 @@ impl DeploymentStatus {
 
     /// Whether the deployment has ended.
     pub fn is_terminal(self) -> bool {
-        matches!(self, DeploymentStatus::Succeeded | DeploymentStatus::Failed)
+        matches!(
+            self,
+            DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Canceled
+        )
     }
 }
 
@@ -172,8 +180,14 @@ pub struct Deployment {
     pub created_by: String,
     /// When a worker started it.
     pub started_on: Option<DateTime<Utc>>,
-    /// When it succeeded or failed.
+    /// When it ended.
     pub finished_on: Option<DateTime<Utc>>,
+    /// Whether it puts back an earlier release (asked for, or automatic).
+    pub rollback: bool,
+    /// Whether a failure rolls it back by itself.
+    pub auto_rollback: bool,
+    /// The automatic rollback created when it failed.
+    pub rolled_back_by: Option<Uuid>,
 }
 
 /// A deployment with its manifest and log, as `GET /api/deployments/{id}` shows it.
@@ -198,6 +212,21 @@ pub struct NewDeployment {
     pub manifest: String,
     /// Who creates it.
     pub created_by: String,
+    /// Whether it puts back an earlier release.
+    pub rollback: bool,
+    /// Whether a failure rolls it back by itself.
+    pub auto_rollback: bool,
+}
+
+/// Which release a rollback of a lane (one service, one context) must not pick, given how the
+/// newest ended deployment of the lane ended (`None` when none ended): like `kubectl rollout
+/// undo`, after a success the rollback goes to an earlier release than the one deployed; after
+/// a failure or a cancel it goes to the newest release that succeeded, which may be that one.
+pub fn rollback_excludes(newest_ended: Option<(DeploymentStatus, Uuid)>) -> Option<Uuid> {
+    match newest_ended {
+        Some((DeploymentStatus::Succeeded, release)) => Some(release),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -222,7 +251,20 @@ mod tests {
     }
 
     #[test]
-    fn statuses_round_trip_and_only_two_are_terminal() {
+    fn a_rollback_after_a_success_skips_its_release_and_after_a_failure_does_not() {
+        let release = Uuid::now_v7();
+        assert_eq!(
+            rollback_excludes(Some((DeploymentStatus::Succeeded, release))),
+            Some(release)
+        );
+        for ended in [DeploymentStatus::Failed, DeploymentStatus::Canceled] {
+            assert_eq!(rollback_excludes(Some((ended, release))), None);
+        }
+        assert_eq!(rollback_excludes(None), None);
+    }
+
+    #[test]
+    fn statuses_round_trip_and_three_are_terminal() {
         for status in DeploymentStatus::ALL {
             assert_eq!(DeploymentStatus::parse(status.as_str()), Ok(status));
         }
@@ -232,11 +274,16 @@ mod tests {
             .collect();
         assert_eq!(
             terminal,
-            [DeploymentStatus::Succeeded, DeploymentStatus::Failed]
+            [
+                DeploymentStatus::Succeeded,
+                DeploymentStatus::Failed,
+                DeploymentStatus::Canceled
+            ]
         );
         assert_eq!(
             DeploymentStatus::parse("done").unwrap_err().to_string(),
-            "status must be one of pending, applying, rolling_out, succeeded, failed, got \"done\""
+            "status must be one of pending, applying, rolling_out, succeeded, failed, canceled, \
+             got \"done\""
         );
     }
 

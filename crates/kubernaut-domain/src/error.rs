@@ -96,7 +96,10 @@ pub enum ValidationError {
     )]
     InvalidContext(String),
     /// A deployment status that does not exist.
-    #[error("status must be one of pending, applying, rolling_out, succeeded, failed, got {0:?}")]
+    #[error(
+        "status must be one of pending, applying, rolling_out, succeeded, failed, canceled, got \
+         {0:?}"
+    )]
     InvalidStatus(String),
     /// An attribute whose name is reserved for a variable set at deploy time.
     #[error(

@@ -24,7 +24,7 @@ pub use attributes::{
 pub use audit::{AuditAction, AuditEvent, ChainVerifier, NewAuditEvent, audit_time};
 pub use deployment::{
     ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, NewDeployment,
-    ReleaseRef, Stream,
+    ReleaseRef, Stream, rollback_excludes,
 };
 pub use entities::{NewRelease, Release, ReleaseDetail, Service, TemplateRef};
 pub use error::ValidationError;

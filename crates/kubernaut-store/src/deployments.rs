@@ -61,6 +61,8 @@ pub(crate) fn create(
             status: DeploymentStatus::Pending.as_str(),
             created_on,
             created_by: &new.created_by,
+            rollback: i32::from(new.rollback),
+            auto_rollback: i32::from(new.auto_rollback),
         })
         .execute(conn)?;
     append_log(conn, &id, &[(Stream::Stdout, first_line.to_owned())])?;
@@ -219,6 +221,159 @@ pub(crate) fn latest_per_context(
     Ok(latest)
 }
 
+/// How a request to cancel a deployment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancellation {
+    /// No deployment has this id.
+    Unknown,
+    /// It was pending and is canceled now.
+    Canceled,
+    /// It is running: its worker stops it before its next step. `true` when this request was
+    /// the first to ask.
+    Requested(bool),
+    /// It had ended already, with this status.
+    Ended(DeploymentStatus),
+}
+
+/// Cancels a pending deployment at once, or asks the worker of a running one to stop.
+pub(crate) fn cancel(
+    conn: &mut DbConnection,
+    id: Uuid,
+    by: &str,
+) -> Result<Cancellation, StoreError> {
+    let id = id.to_string();
+    let status = deployments::table
+        .find(&id)
+        .select(deployments::status)
+        .first::<String>(conn)
+        .optional()?;
+    let Some(status) = status else {
+        return Ok(Cancellation::Unknown);
+    };
+    let status = DeploymentStatus::parse(&status).map_err(corrupt)?;
+    match status {
+        DeploymentStatus::Pending => {
+            diesel::update(deployments::table.find(&id))
+                .filter(deployments::status.eq(DeploymentStatus::Pending.as_str()))
+                .set((
+                    deployments::status.eq(DeploymentStatus::Canceled.as_str()),
+                    deployments::finished_on.eq(now()),
+                    deployments::cancel_requested_by.eq(by),
+                ))
+                .execute(conn)?;
+            append_log(
+                conn,
+                &id,
+                &[(
+                    Stream::Stderr,
+                    format!("canceled by {by} before it started"),
+                )],
+            )?;
+            Ok(Cancellation::Canceled)
+        }
+        DeploymentStatus::Applying | DeploymentStatus::RollingOut => {
+            let asked = diesel::update(deployments::table.find(&id))
+                .filter(deployments::cancel_requested_by.is_null())
+                .set(deployments::cancel_requested_by.eq(by))
+                .execute(conn)?;
+            let first = asked == 1;
+            if first {
+                append_log(
+                    conn,
+                    &id,
+                    &[(
+                        Stream::Stderr,
+                        format!("cancel requested by {by}; stopping before the next step"),
+                    )],
+                )?;
+            }
+            Ok(Cancellation::Requested(first))
+        }
+        ended => Ok(Cancellation::Ended(ended)),
+    }
+}
+
+/// Who asked to cancel this deployment, if anyone did.
+pub(crate) fn cancel_requested_by(
+    conn: &mut DbConnection,
+    id: Uuid,
+) -> Result<Option<String>, StoreError> {
+    Ok(deployments::table
+        .find(id.to_string())
+        .select(deployments::cancel_requested_by)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// How the newest ended (succeeded, failed or canceled), not deleted deployment of a lane
+/// ended, and its release.
+pub(crate) fn newest_ended(
+    conn: &mut DbConnection,
+    service_id: Uuid,
+    context: &ContextName,
+) -> Result<Option<(DeploymentStatus, Uuid)>, StoreError> {
+    deployments::table
+        .filter(deployments::service_id.eq(service_id.to_string()))
+        .filter(deployments::context.eq(context.as_str()))
+        .filter(deployments::status.eq_any(ENDED))
+        .filter(deployments::deleted_on.is_null())
+        .order((deployments::created_on.desc(), deployments::id.desc()))
+        .select((deployments::status, deployments::release_id))
+        .first::<(String, String)>(conn)
+        .optional()?
+        .map(|(status, release)| {
+            Ok((
+                DeploymentStatus::parse(&status).map_err(corrupt)?,
+                uuid(&release)?,
+            ))
+        })
+        .transpose()
+}
+
+/// The release of the newest succeeded, not deleted deployment of a lane whose release is
+/// still active, other than `excluding`.
+pub(crate) fn last_good_release(
+    conn: &mut DbConnection,
+    service_id: Uuid,
+    context: &ContextName,
+    excluding: Option<Uuid>,
+) -> Result<Option<Uuid>, StoreError> {
+    let mut query = deployments::table
+        .inner_join(releases::table.on(releases::id.eq(deployments::release_id)))
+        .filter(deployments::service_id.eq(service_id.to_string()))
+        .filter(deployments::context.eq(context.as_str()))
+        .filter(deployments::status.eq(DeploymentStatus::Succeeded.as_str()))
+        .filter(deployments::deleted_on.is_null())
+        .filter(releases::deleted_on.is_null())
+        .into_boxed();
+    if let Some(excluding) = excluding {
+        query = query.filter(deployments::release_id.ne(excluding.to_string()));
+    }
+    query
+        .order((deployments::created_on.desc(), deployments::id.desc()))
+        .select(deployments::release_id)
+        .first::<String>(conn)
+        .optional()?
+        .map(|id| uuid(&id))
+        .transpose()
+}
+
+/// Links a failed deployment to the rollback created for it.
+pub(crate) fn set_rolled_back_by(
+    conn: &mut DbConnection,
+    id: Uuid,
+    rollback: Uuid,
+) -> Result<(), StoreError> {
+    diesel::update(deployments::table.find(id.to_string()))
+        .set(deployments::rolled_back_by.eq(rollback.to_string()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The statuses of ended deployments.
+const ENDED: [&str; 3] = ["succeeded", "failed", "canceled"];
+
 /// How many deployments are pending.
 pub(crate) fn count_pending(conn: &mut DbConnection) -> Result<u64, StoreError> {
     let count = deployments::table
@@ -318,6 +473,9 @@ fn into_deployment((row, version, service): Joined) -> Result<Deployment, StoreE
         created_by: row.created_by,
         started_on: row.started_on.map(utc),
         finished_on: row.finished_on.map(utc),
+        rollback: row.rollback != 0,
+        auto_rollback: row.auto_rollback != 0,
+        rolled_back_by: row.rolled_back_by.as_deref().map(uuid).transpose()?,
     })
 }
 

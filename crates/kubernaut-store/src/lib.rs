@@ -26,7 +26,7 @@ mod url;
 
 pub use audit::{AuditFilter, Verification};
 pub use connection::DbConnection;
-pub use deployments::DeploymentFilter;
+pub use deployments::{Cancellation, DeploymentFilter};
 pub use error::StoreError;
 pub use queue::{Claim, MAX_ATTEMPTS, Progress};
 pub use releases::ReleaseFilter;

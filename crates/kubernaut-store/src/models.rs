@@ -99,6 +99,9 @@ pub(crate) struct DeploymentRow {
     pub created_by: String,
     pub started_on: Option<NaiveDateTime>,
     pub finished_on: Option<NaiveDateTime>,
+    pub rollback: i32,
+    pub auto_rollback: i32,
+    pub rolled_back_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -112,6 +115,8 @@ pub(crate) struct NewDeploymentRow<'a> {
     pub status: &'a str,
     pub created_on: NaiveDateTime,
     pub created_by: &'a str,
+    pub rollback: i32,
+    pub auto_rollback: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -39,6 +39,12 @@ pub struct Claim {
     pub manifest: String,
     /// Which start this is: 1, or more when resumed after its worker stopped.
     pub attempt: i32,
+    /// The service deployed.
+    pub service_id: Uuid,
+    /// Who created the deployment.
+    pub created_by: String,
+    /// Whether a failure rolls it back by itself.
+    pub auto_rollback: bool,
 }
 
 /// What a worker reports about a deployment it holds.
@@ -208,22 +214,29 @@ fn resume_lapsed(
 }
 
 fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
-    let (context, namespace, manifest, attempt) = deployments::table
-        .inner_join(services::table)
-        .filter(deployments::id.eq(id))
-        .select((
-            deployments::context,
-            services::namespace,
-            deployments::manifest,
-            deployments::attempts,
-        ))
-        .first::<(String, String, String, i32)>(conn)?;
+    let (context, namespace, manifest, attempt, service_id, created_by, auto_rollback) =
+        deployments::table
+            .inner_join(services::table)
+            .filter(deployments::id.eq(id))
+            .select((
+                deployments::context,
+                services::namespace,
+                deployments::manifest,
+                deployments::attempts,
+                deployments::service_id,
+                deployments::created_by,
+                deployments::auto_rollback,
+            ))
+            .first::<(String, String, String, i32, String, String, i32)>(conn)?;
     Ok(Claim {
         id: uuid(id)?,
         context: ContextName::parse(&context).map_err(corrupt)?,
         namespace: Namespace::parse(&namespace).map_err(corrupt)?,
         manifest,
         attempt,
+        service_id: uuid(&service_id)?,
+        created_by,
+        auto_rollback: auto_rollback != 0,
     })
 }
 

@@ -58,6 +58,10 @@ diesel::table! {
         finished_on -> Nullable<Timestamp>,
         deleted_on -> Nullable<Timestamp>,
         deleted_by -> Nullable<Text>,
+        rollback -> Integer,
+        auto_rollback -> Integer,
+        rolled_back_by -> Nullable<Text>,
+        cancel_requested_by -> Nullable<Text>,
     }
 }
 

@@ -6,14 +6,15 @@ use chrono::{DateTime, Utc};
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
 use kubernaut_domain::{
-    AuditEvent, ContextName, Deployment, DeploymentDetail, Namespace, NewAuditEvent, NewDeployment,
-    NewRelease, NewToken, Page, Paged, Release, ReleaseDetail, SecretHash, Service, ServiceName,
-    Token, Version, Visibility,
+    AuditEvent, ContextName, Deployment, DeploymentDetail, DeploymentStatus, Namespace,
+    NewAuditEvent, NewDeployment, NewRelease, NewToken, Page, Paged, Release, ReleaseDetail,
+    SecretHash, Service, ServiceName, Stream, Token, Version, Visibility,
 };
 use uuid::Uuid;
 
 use crate::audit::{AuditFilter, Verification};
 use crate::connection::{ConnectionManager, DbConnection};
+use crate::deployments::Cancellation;
 use crate::queue::{Claim, Progress};
 use crate::services::{ServiceDetail, ServiceFilter};
 use crate::tokens::TokenFilter;
@@ -88,6 +89,16 @@ impl Tx<'_> {
     /// Soft-deletes a deployment (it only hides the record).
     pub fn delete_deployment(&mut self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
         deployments::delete(self.conn, id, by)
+    }
+
+    /// Cancels a pending deployment at once, or asks the worker of a running one to stop.
+    pub fn cancel_deployment(&mut self, id: Uuid, by: &str) -> Result<Cancellation, StoreError> {
+        deployments::cancel(self.conn, id, by)
+    }
+
+    /// Links a failed deployment to the rollback created for it.
+    pub fn set_rolled_back_by(&mut self, id: Uuid, rollback: Uuid) -> Result<(), StoreError> {
+        deployments::set_rolled_back_by(self.conn, id, rollback)
     }
 
     /// Stores a token under the hash of its secret. [`StoreError::Conflict`] if a token that
@@ -271,6 +282,38 @@ impl Store {
         page: Page,
     ) -> Result<Paged<Deployment>, StoreError> {
         deployments::list(&mut *self.conn()?, filter, visible, page)
+    }
+
+    /// Appends lines to a deployment's log, outside a claim (e.g. after it ended).
+    pub fn append_log(&self, id: Uuid, lines: &[(Stream, String)]) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.write(|conn| deployments::append_log(conn, &id, lines))
+    }
+
+    /// Who asked to cancel this deployment, if anyone did: its worker stops then.
+    pub fn cancel_requested_by(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        deployments::cancel_requested_by(&mut *self.conn()?, id)
+    }
+
+    /// How the newest ended, not deleted deployment of a service to a context ended, and its
+    /// release.
+    pub fn newest_ended_deployment(
+        &self,
+        service_id: Uuid,
+        context: &ContextName,
+    ) -> Result<Option<(DeploymentStatus, Uuid)>, StoreError> {
+        deployments::newest_ended(&mut *self.conn()?, service_id, context)
+    }
+
+    /// The release of the newest succeeded deployment of a service to a context whose release
+    /// is still active, other than `excluding`: what a rollback deploys.
+    pub fn last_good_release(
+        &self,
+        service_id: Uuid,
+        context: &ContextName,
+        excluding: Option<Uuid>,
+    ) -> Result<Option<Uuid>, StoreError> {
+        deployments::last_good_release(&mut *self.conn()?, service_id, context, excluding)
     }
 
     /// How many deployments wait for a worker (all replicas).

@@ -10,7 +10,9 @@ use kubernaut_domain::{
     ContextName, DeploymentStatus, NewDeployment, Page, ServiceName, Stream, Version, Visibility,
 };
 use kubernaut_store::testing::{TestDatabase, Writes};
-use kubernaut_store::{Deletion, DeploymentFilter, MAX_ATTEMPTS, Progress, Store, StoreError};
+use kubernaut_store::{
+    Cancellation, Deletion, DeploymentFilter, MAX_ATTEMPTS, Progress, Store, StoreError,
+};
 use uuid::Uuid;
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -30,6 +32,8 @@ fn deploy(store: &Store, release: Uuid, context: &str) -> Uuid {
         context: ContextName::parse(context).unwrap(),
         manifest: format!("# release {release}\n"),
         created_by: CREATED_BY.to_owned(),
+        rollback: false,
+        auto_rollback: false,
     };
     store
         .create_deployment(&new, "rendered")
@@ -195,6 +199,8 @@ fn a_deleted_release_cannot_be_deployed(db: &TestDatabase) {
         context: ContextName::parse("prod").unwrap(),
         manifest: String::new(),
         created_by: CREATED_BY.to_owned(),
+        rollback: false,
+        auto_rollback: false,
     };
     let error = store.create_deployment(&new, "rendered").unwrap_err();
     assert!(matches!(error, StoreError::NotFound(_)), "{error}");
@@ -314,7 +320,113 @@ fn concurrent_writers_all_succeed(db: &TestDatabase) {
     assert_eq!(succeeded.count, 120);
 }
 
+/// Claims and ends the lane head of `worker` with `status`.
+fn end_next(store: &Store, status: DeploymentStatus) -> Uuid {
+    let claim = store
+        .claim_deployments("w", Duration::from_secs(30), 1)
+        .unwrap()
+        .pop()
+        .expect("a deployment to claim");
+    let progress = Progress {
+        status: Some(status),
+        ..Progress::default()
+    };
+    assert!(
+        store
+            .record_progress(claim.id, "w", Duration::from_secs(30), &progress)
+            .unwrap()
+    );
+    claim.id
+}
+
+fn cancel_ends_a_pending_deployment_and_asks_a_running_one(db: &TestDatabase) {
+    let store = db.open();
+    let v1 = release(&store, "hello", "1");
+    let running = deploy(&store, v1, "prod");
+    let pending = deploy(&store, v1, "prod");
+    let claimed = store
+        .claim_deployments("w", Duration::from_secs(30), 8)
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "one per lane");
+    assert_eq!(claimed[0].id, running);
+    let cancel = |id| {
+        store
+            .transaction(|tx| tx.cancel_deployment(id, "alice"))
+            .unwrap()
+    };
+
+    assert_eq!(cancel(pending), Cancellation::Canceled);
+    let canceled = store.deployment(pending).unwrap().unwrap();
+    assert_eq!(canceled.deployment.status, DeploymentStatus::Canceled);
+    assert!(canceled.deployment.finished_on.is_some());
+    assert_eq!(
+        cancel(pending),
+        Cancellation::Ended(DeploymentStatus::Canceled)
+    );
+
+    assert_eq!(store.cancel_requested_by(running).unwrap(), None);
+    assert_eq!(cancel(running), Cancellation::Requested(true));
+    assert_eq!(
+        cancel(running),
+        Cancellation::Requested(false),
+        "asked once"
+    );
+    assert_eq!(
+        store.cancel_requested_by(running).unwrap().as_deref(),
+        Some("alice")
+    );
+    assert_eq!(cancel(Uuid::now_v7()), Cancellation::Unknown);
+}
+
+fn rollbacks_find_the_newest_ended_and_the_last_good_release(db: &TestDatabase) {
+    let store = db.open();
+    let (v1, v2, v3) = (
+        release(&store, "hello", "1"),
+        release(&store, "hello", "2"),
+        release(&store, "hello", "3"),
+    );
+    let service = store.release(v1).unwrap().unwrap().release.service.id;
+    let prod = ContextName::parse("prod").unwrap();
+    assert_eq!(store.newest_ended_deployment(service, &prod).unwrap(), None);
+    assert_eq!(store.last_good_release(service, &prod, None).unwrap(), None);
+
+    deploy(&store, v1, "prod");
+    end_next(&store, DeploymentStatus::Succeeded);
+    deploy(&store, v2, "prod");
+    end_next(&store, DeploymentStatus::Succeeded);
+    deploy(&store, v3, "prod");
+    let failed = end_next(&store, DeploymentStatus::Failed);
+    deploy(&store, v1, "staging");
+    end_next(&store, DeploymentStatus::Succeeded);
+
+    assert_eq!(
+        store.newest_ended_deployment(service, &prod).unwrap(),
+        Some((DeploymentStatus::Failed, v3))
+    );
+    assert_eq!(
+        store.last_good_release(service, &prod, None).unwrap(),
+        Some(v2)
+    );
+    assert_eq!(
+        store.last_good_release(service, &prod, Some(v2)).unwrap(),
+        Some(v1)
+    );
+    // A deleted deployment does not count; a deleted release is never picked.
+    store.delete_deployment(failed, "alice").unwrap();
+    assert_eq!(
+        store.newest_ended_deployment(service, &prod).unwrap(),
+        Some((DeploymentStatus::Succeeded, v2))
+    );
+    store.delete_release(v1, "alice").unwrap();
+    assert_eq!(
+        store.last_good_release(service, &prod, Some(v2)).unwrap(),
+        None
+    );
+}
+
 store_tests!(
+    cancel_ends_a_pending_deployment_and_asks_a_running_one,
+    rollbacks_find_the_newest_ended_and_the_last_good_release,
     concurrent_writers_all_succeed,
     create_get_list_and_delete,
     a_deleted_release_cannot_be_deployed,

@@ -3,8 +3,8 @@ use uuid::Uuid;
 
 use crate::{DeploymentStatus, ServiceRef, Stream};
 
-/// `POST /api/deployments`: a `release` id, or `service`, `namespace` and `version`; and the
-/// `context`. Unknown fields are refused.
+/// `POST /api/deployments`: a `release` id, or `service`, `namespace` and `version`, or
+/// `service`, `namespace` and `rollback: true`; and the `context`. Unknown fields are refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -23,6 +23,16 @@ pub struct CreateDeployment {
     pub version: Option<String>,
     /// The context to deploy to.
     pub context: Option<String>,
+    /// `true` for a rollback: deploy the last good release of `service` to `context`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<bool>,
+    /// `true` to roll back by itself when the deployment fails.
+    #[serde(
+        default,
+        rename = "autoRollback",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auto_rollback: Option<bool>,
 }
 
 /// The release a deployment was made from.
@@ -81,8 +91,17 @@ pub struct DeploymentBody {
     pub created_by: String,
     /// When a worker started it.
     pub started_on: Option<String>,
-    /// When it succeeded or failed.
+    /// When it ended.
     pub finished_on: Option<String>,
+    /// Whether it puts back an earlier release.
+    #[serde(default)]
+    pub rollback: bool,
+    /// Whether a failure rolls it back by itself.
+    #[serde(default)]
+    pub auto_rollback: bool,
+    /// The automatic rollback created when it failed.
+    #[serde(default)]
+    pub rolled_back_by: Option<Uuid>,
 }
 
 #[cfg(test)]

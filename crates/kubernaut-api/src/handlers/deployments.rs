@@ -69,8 +69,8 @@ pub(crate) async fn create(
     }
 }
 
-/// Validates a deployment request: a context, and either a release id or service (namespace)
-/// and version.
+/// Validates a deployment request: a context, and either a release id, or service (namespace)
+/// and version, or service (namespace) and `rollback: true`.
 fn deployment_request(request: CreateDeployment) -> Result<DeploymentRequest, ApiError> {
     let context = ContextName::parse(
         request
@@ -78,35 +78,54 @@ fn deployment_request(request: CreateDeployment) -> Result<DeploymentRequest, Ap
             .as_deref()
             .ok_or(ValidationError::Missing { field: "context" })?,
     )?;
-    let by_version = request.service.is_some() || request.version.is_some();
-    let release = match (request.release, by_version) {
-        (Some(_), true) => {
+    let namespace = |namespace: Option<String>| match namespace {
+        Some(namespace) => Namespace::parse(&namespace),
+        None => Ok(Namespace::default()),
+    };
+    let release = if request.rollback == Some(true) {
+        if request.release.is_some() || request.version.is_some() {
             return Err(ApiError::BadRequest(
-                "give either release or service and version, not both".to_owned(),
+                "a rollback names service, namespace and context only: the release is the \
+                 last good one, so give neither release nor version"
+                    .to_owned(),
             ));
         }
-        (Some(id), false) => Uuid::parse_str(&id).map(ReleaseLookup::Id).map_err(|_| {
-            ApiError::BadRequest(format!("release must be a release id (a UUID), got {id:?}"))
-        })?,
-        (None, _) => {
-            let service = request.service.ok_or(ApiError::BadRequest(
-                "release is required, or service and version".to_owned(),
-            ))?;
-            let version = request
-                .version
-                .ok_or(ValidationError::Missing { field: "version" })?;
-            let namespace = match request.namespace {
-                Some(namespace) => Namespace::parse(&namespace)?,
-                None => Namespace::default(),
-            };
-            ReleaseLookup::Version(
-                ServiceName::parse(&service)?,
-                namespace,
-                Version::parse(&version)?,
-            )
+        let service = request
+            .service
+            .ok_or(ValidationError::Missing { field: "service" })?;
+        ReleaseLookup::LastGood(ServiceName::parse(&service)?, namespace(request.namespace)?)
+    } else {
+        let by_version = request.service.is_some() || request.version.is_some();
+        match (request.release, by_version) {
+            (Some(_), true) => {
+                return Err(ApiError::BadRequest(
+                    "give either release or service and version, not both".to_owned(),
+                ));
+            }
+            (Some(id), false) => Uuid::parse_str(&id).map(ReleaseLookup::Id).map_err(|_| {
+                ApiError::BadRequest(format!("release must be a release id (a UUID), got {id:?}"))
+            })?,
+            (None, _) => {
+                let service = request.service.ok_or(ApiError::BadRequest(
+                    "release is required, or service and version, or service and rollback"
+                        .to_owned(),
+                ))?;
+                let version = request
+                    .version
+                    .ok_or(ValidationError::Missing { field: "version" })?;
+                ReleaseLookup::Version(
+                    ServiceName::parse(&service)?,
+                    namespace(request.namespace)?,
+                    Version::parse(&version)?,
+                )
+            }
         }
     };
-    Ok(DeploymentRequest { release, context })
+    Ok(DeploymentRequest {
+        release,
+        context,
+        auto_rollback: request.auto_rollback == Some(true),
+    })
 }
 
 /// `?wait=<seconds>`, the only query parameter `POST /api/deployments` takes.
@@ -212,4 +231,26 @@ pub(crate) async fn delete(
     let id = parse_id("deployment", &id)?;
     state.app.delete_deployment(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/deployments/{id}/cancel`: 202 with the deployment (canceled if it was pending,
+/// else stopping before its next step); 409 when it already ended.
+#[utoipa::path(post, path = "/api/deployments/{id}/cancel", tag = "deployments",
+    params(("id" = String, Path, description = "The deployment id")),
+    responses(
+        (status = 202, description = "Canceled, or its worker stops it before the next object or rollout check", body = DeploymentBody),
+        (status = 403, description = "No grant allows canceling deployments of the context in the namespace", body = ErrorBody),
+        (status = 404, description = "Unknown, malformed, deleted, or not readable by the token", body = ErrorBody),
+        (status = 409, description = "The deployment already ended", body = ErrorBody),
+        Refusals
+    ),
+    security(("bearer" = [])))]
+pub(crate) async fn cancel(
+    state: Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("deployment", &id)?;
+    let detail = state.app.cancel_deployment(&caller, id).await?;
+    Ok(HttpResponse::Accepted().json(wire::deployment_detail(detail)))
 }

@@ -20,6 +20,8 @@ pub(crate) enum Stop {
     /// The store could not be written, or another worker holds the deployment now: give it up
     /// and let its claim lapse.
     Abandoned(String),
+    /// Someone (named) asked to cancel it.
+    Canceled(String),
 }
 
 impl From<StoreError> for Stop {
@@ -58,6 +60,19 @@ impl Recorder {
         }
     }
 
+    /// Stops the run if someone asked to cancel the deployment.
+    pub(crate) async fn check_cancel(&self) -> Result<(), Stop> {
+        let store = self.store.clone();
+        let id = self.claim.id;
+        let asked = tokio::task::spawn_blocking(move || store.cancel_requested_by(id))
+            .await
+            .map_err(|e| Stop::Abandoned(e.to_string()))??;
+        match asked {
+            Some(by) => Err(Stop::Canceled(by)),
+            None => Ok(()),
+        }
+    }
+
     /// Appends one line to the log.
     pub(crate) async fn line(&self, stream: Stream, content: String) -> Result<(), Stop> {
         self.record(Progress {
@@ -84,6 +99,7 @@ pub(crate) async fn run(
 
     let namespace = claim.namespace.as_str();
     for object in &objects {
+        recorder.check_cancel().await?;
         let applied = cluster.apply(namespace, object).await;
         recorder
             .metrics
@@ -134,6 +150,7 @@ async fn watch(
     let deadline = Instant::now() + options.rollout_timeout;
     let mut last_reason = String::new();
     loop {
+        recorder.check_cancel().await?;
         let rollout = cluster.rollout(namespace, workload).await;
         recorder
             .metrics

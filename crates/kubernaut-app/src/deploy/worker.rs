@@ -56,6 +56,7 @@ pub struct Worker {
     options: WorkerOptions,
     signals: Arc<Signals>,
     metrics: Arc<Metrics>,
+    app: App,
 }
 
 impl Worker {
@@ -71,6 +72,7 @@ impl Worker {
             options,
             signals: app.signals(),
             metrics: app.metrics(),
+            app: app.clone(),
         }
     }
 
@@ -139,6 +141,40 @@ impl Worker {
         }
     }
 
+    /// Rolls back a failed deployment that asked for it, noting the outcome in its log.
+    async fn roll_back(&self, recorder: &Recorder) {
+        let claim = recorder.claim.clone();
+        let app = self.app.clone();
+        let created = tokio::task::spawn_blocking(move || {
+            app.auto_rollback(
+                claim.id,
+                claim.service_id,
+                &claim.context,
+                &claim.created_by,
+            )
+        })
+        .await;
+        let line = match created {
+            Ok(Ok(Some(rollback))) => format!(
+                "rolled back by deployment {} of release {}",
+                rollback.deployment.id, rollback.deployment.release.version
+            ),
+            Ok(Ok(None)) => "not rolled back: no earlier successful deployment to this context \
+                             whose release still exists"
+                .to_owned(),
+            Ok(Err(error)) => format!("cannot roll back: {error}"),
+            Err(error) => format!("cannot roll back: {error}"),
+        };
+        let store = self.store.clone();
+        let id = recorder.claim.id;
+        let appended =
+            tokio::task::spawn_blocking(move || store.append_log(id, &[(Stream::Stderr, line)]))
+                .await;
+        if !matches!(appended, Ok(Ok(()))) {
+            log::warn!("deployment {id}: cannot log its rollback");
+        }
+    }
+
     /// Runs one claimed deployment to its end and records how it ended.
     async fn execute(self, claim: Claim) {
         let id = claim.id;
@@ -171,6 +207,14 @@ impl Worker {
                 lines: vec![(Stream::Stderr, error.clone())],
                 error: Some(error),
             },
+            Err(Stop::Canceled(by)) => Progress {
+                status: Some(DeploymentStatus::Canceled),
+                lines: vec![(
+                    Stream::Stderr,
+                    format!("canceled by {by}; the objects applied before stay"),
+                )],
+                error: None,
+            },
             Err(Stop::Abandoned(reason)) => {
                 log::warn!("deployment {id}: abandoned: {reason}");
                 self.metrics.deployment_ended(context.as_str(), None, None);
@@ -182,10 +226,13 @@ impl Worker {
             Ok(()) => {
                 self.metrics
                     .deployment_ended(context.as_str(), status, Some(started.elapsed()));
+                if status == Some(DeploymentStatus::Failed) && recorder.claim.auto_rollback {
+                    self.roll_back(&recorder).await;
+                }
                 self.signals.ended();
                 log::info!("deployment {id}: {}", status.map_or("", |s| s.as_str()));
             }
-            Err(Stop::Abandoned(reason) | Stop::Failed(reason)) => {
+            Err(Stop::Abandoned(reason) | Stop::Failed(reason) | Stop::Canceled(reason)) => {
                 self.metrics.deployment_ended(context.as_str(), None, None);
                 log::warn!("deployment {id}: cannot record its end: {reason}");
             }
