@@ -35,8 +35,8 @@ pub struct Cli {
     pub output: Output,
     /// How long to retry a request while the server is unavailable (it answers 503, e.g. while
     /// its database restarts, or cannot be reached), in seconds; 0 disables retrying. Only
-    /// requests safe to repeat are retried (reads, release create, deletes); deploy --wait and
-    /// ship retry until their --timeout instead
+    /// requests safe to repeat are retried (reads, release create, deletes); deploy --wait,
+    /// rollback --wait and ship retry until their --timeout instead
     #[arg(
         long,
         global = true,
@@ -59,16 +59,18 @@ Unavailable server:
   While the server answers 503 (its database is unavailable) or cannot be reached, requests
   that are safe to repeat (reads, release create, deletes) are retried with backoff, at least
   as long apart as the server's Retry-After: for --retry-for seconds (KUBERNAUT_RETRY_FOR,
-  default 30; 0 disables), in deploy --wait and ship until their --timeout. Creating a
-  deployment or a token is never retried. A request that still fails says how long it tried.
+  default 30; 0 disables), in deploy --wait, rollback --wait and ship until their --timeout.
+  Creating or canceling a deployment and creating a token are never retried. A request that
+  still fails says how long it tried.
 
 Exit codes:
   0  success
   1  the request failed (server unreachable, an error answer such as a missing or refused
      token (401, 403), an unreadable file), or `audit verify` found a tampered audit log
   2  invalid arguments
-  3  the deployment failed
-  4  timed out waiting for the deployment (it goes on on the server)";
+  3  the deployment failed (also when --auto-rollback rolled it back)
+  4  timed out waiting for the deployment (it goes on on the server)
+  5  the deployment was canceled";
 
 /// A token as given: its `Debug` output does not show it.
 #[derive(Clone)]
@@ -120,14 +122,26 @@ pub enum Command {
     #[command(after_help = "\
 Examples:
   kubernaut deploy --service hello-world --version 42 --context prod-eu --wait
-  kubernaut deploy --release 0193a1e2-... --context sandbox --wait --timeout 600")]
+  kubernaut deploy --release 0193a1e2-... --context sandbox --wait --timeout 600
+  kubernaut deploy --service hello-world --version 43 --context prod-eu --auto-rollback --wait")]
     Deploy(DeployArgs),
+    /// Deploy the last good release of a service to a context again
+    #[command(after_help = "\
+The release is that of the newest succeeded deployment of the service to the context, other
+than the release deployed last when that deployment succeeded (like kubectl rollout undo);
+after a failed or canceled deployment it is the newest release that succeeded. With no such
+release the server refuses (exit 1).
+
+Examples:
+  kubernaut rollback --service hello-world --context prod-eu --wait
+  kubernaut rollback --service jobs-api --namespace jobs --context prod-eu --wait --timeout 600")]
+    Rollback(RollbackArgs),
     /// Create a release and deploy it, waiting for the rollout: the one-liner for CI
     #[command(after_help = "\
 Example:
   kubernaut ship --service hello-world --version \"$BUILD_NUMBER\" \\
     --template kubernetes.yaml --attr image=registry.example.com/hello-world:$BUILD_NUMBER \\
-    --context prod-eu")]
+    --context prod-eu --auto-rollback")]
     Ship(ShipArgs),
     /// Create, list, show and revoke API tokens (global admins)
     #[command(subcommand)]
@@ -176,6 +190,10 @@ pub enum DeploymentCommand {
     /// Print a deployment's log
     #[command(after_help = "Example:\n  kubernaut deployment log 0193a1e2-...")]
     Log(IdArg),
+    /// Cancel a deployment: a pending one at once, a running one before its next object or
+    /// rollout check (the objects it applied stay); refused when it already ended
+    #[command(after_help = "Example:\n  kubernaut deployment cancel 0193a1e2-...")]
+    Cancel(IdArg),
 }
 
 /// `kubernaut services ...`
@@ -305,7 +323,7 @@ pub struct DeploymentListArgs {
     /// Only this context
     #[arg(long)]
     pub context: Option<String>,
-    /// Only this status: pending, applying, rolling_out, succeeded, failed
+    /// Only this status: pending, applying, rolling_out, succeeded, failed, canceled
     #[arg(long)]
     pub status: Option<String>,
     /// Only this release (an id)
@@ -414,7 +432,32 @@ pub struct DeployArgs {
     /// The context (cluster) to deploy to
     #[arg(long)]
     pub context: String,
-    /// Follow the deployment until it succeeded or failed, printing its log
+    /// Should the deployment fail, deploy the last good release by itself (see `kubernaut
+    /// rollback --help`); the failure still exits 3
+    #[arg(long)]
+    pub auto_rollback: bool,
+    /// Follow the deployment until it ended, printing its log
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits, in seconds (reading the deployment is retried within it while
+    /// the server is unavailable)
+    #[arg(long, value_name = "SECS", default_value_t = 600, requires = "wait")]
+    pub timeout: u64,
+}
+
+/// Which service to roll back where.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The service's name
+    #[arg(long)]
+    pub service: String,
+    /// The service's namespace [default: default]
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// The context (cluster) to roll back in
+    #[arg(long)]
+    pub context: String,
+    /// Follow the rollback until it ended, printing its log
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits, in seconds (reading the deployment is retried within it while
@@ -432,6 +475,10 @@ pub struct ShipArgs {
     /// The context (cluster) to deploy to
     #[arg(long)]
     pub context: String,
+    /// Should the deployment fail, deploy the last good release by itself (see `kubernaut
+    /// rollback --help`); the failure still exits 3
+    #[arg(long)]
+    pub auto_rollback: bool,
     /// How long to wait for the deployment, in seconds (creating the release and reading the
     /// deployment are each retried within it while the server is unavailable)
     #[arg(long, value_name = "SECS", default_value_t = 600)]

@@ -13,9 +13,12 @@ pub enum CliError {
     /// A local step failed, or `audit verify` found the audit log altered (exit 1).
     #[error("{0}")]
     Failed(String),
-    /// The deployment failed (exit 3).
+    /// The deployment failed (exit 3), also when it was rolled back automatically.
     #[error("{0}")]
     DeploymentFailed(String),
+    /// The deployment was canceled (exit 5).
+    #[error("{0}")]
+    DeploymentCanceled(String),
     /// Waiting for the deployment timed out (exit 4).
     #[error("{0}")]
     TimedOut(String),
@@ -28,6 +31,7 @@ impl CliError {
             CliError::Request(_) | CliError::Failed(_) => 1,
             CliError::DeploymentFailed(_) => 3,
             CliError::TimedOut(_) => 4,
+            CliError::DeploymentCanceled(_) => 5,
         })
     }
 

@@ -1,4 +1,5 @@
-//! The `kubernaut` command: creates releases, deploys them and follows their rollouts, manages
+//! The `kubernaut` command: creates releases, deploys them (rolls back, cancels) and follows
+//! their rollouts, manages
 //! API tokens and reads the audit log, through the REST API (`kubernaut-client`), sending the
 //! token of `--token` / `KUBERNAUT_TOKEN`. `main.rs` only calls [`main`].
 
@@ -13,13 +14,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use kubernaut_client::{
-    AuditFilter, Client, CreateDeployment, CreateRelease, CreateToken, DeploymentFilter, Paging,
-    ReleaseFilter, ServiceFilter, TokenFilter,
+    AuditFilter, Client, CreateDeployment, CreateRelease, CreateToken, DeploymentFilter,
+    DeploymentStatus, Paging, ReleaseFilter, ServiceFilter, TokenFilter,
 };
 
 use crate::args::{
-    AuditCommand, Cli, Command, DeployArgs, DeploymentCommand, Output, PagingArgs, ReleaseArgs,
-    ReleaseCommand, ServicesCommand, TokenCommand,
+    AuditCommand, Cli, Command, DeploymentCommand, Output, PagingArgs, ReleaseArgs, ReleaseCommand,
+    ServicesCommand, TokenCommand,
 };
 use crate::error::CliError;
 
@@ -75,7 +76,30 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
             output::page(output, &page, &output::CONTEXT_HEADER, output::context_row);
             Ok(())
         }
-        Command::Deploy(args) => deploy(client, output, args).await,
+        Command::Deploy(args) => {
+            let request = CreateDeployment {
+                release: args.release,
+                service: args.service,
+                namespace: args.namespace,
+                version: args.version,
+                context: Some(args.context),
+                auto_rollback: args.auto_rollback.then_some(true),
+                ..CreateDeployment::default()
+            };
+            let wait = args.wait.then(|| Duration::from_secs(args.timeout));
+            deploy(client, output, &request, wait).await
+        }
+        Command::Rollback(args) => {
+            let request = CreateDeployment {
+                service: Some(args.service),
+                namespace: args.namespace,
+                context: Some(args.context),
+                rollback: Some(true),
+                ..CreateDeployment::default()
+            };
+            let wait = args.wait.then(|| Duration::from_secs(args.timeout));
+            deploy(client, output, &request, wait).await
+        }
         Command::Ship(args) => {
             // One JSON document on standard output: the deployment, not the release too.
             let announce = match output {
@@ -84,16 +108,13 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
             };
             let timeout = Duration::from_secs(args.timeout);
             let release = create_release(&within(client, timeout), announce, &args.release).await?;
-            let shipment = DeployArgs {
+            let shipment = CreateDeployment {
                 release: Some(release),
-                service: None,
-                namespace: None,
-                version: None,
-                context: args.context,
-                wait: true,
-                timeout: args.timeout,
+                context: Some(args.context),
+                auto_rollback: args.auto_rollback.then_some(true),
+                ..CreateDeployment::default()
             };
-            deploy(client, output, shipment).await
+            deploy(client, output, &shipment, Some(timeout)).await
         }
         Command::Token(command) => token(client, output, command).await,
         Command::Whoami => {
@@ -187,35 +208,30 @@ async fn create_release(
     Ok(release.id.to_string())
 }
 
-/// Creates the deployment; with `--wait`, follows it to its end.
-async fn deploy(client: &Client, output: Output, args: DeployArgs) -> Result<(), CliError> {
-    let request = CreateDeployment {
-        release: args.release,
-        service: args.service,
-        namespace: args.namespace,
-        version: args.version,
-        context: Some(args.context),
-    };
-    let deployment = client.create_deployment(&request, None).await?;
-    if !args.wait {
+/// Creates the deployment (`deploy`, `rollback`, `ship`); with a `wait` (`--wait`,
+/// `--timeout`), follows it to its end.
+async fn deploy(
+    client: &Client,
+    output: Output,
+    request: &CreateDeployment,
+    wait: Option<Duration>,
+) -> Result<(), CliError> {
+    let deployment = client.create_deployment(request, None).await?;
+    let Some(timeout) = wait else {
         match output {
             Output::Json => output::json(&deployment),
             Output::Table => println!(
-                "deployment {} of {} version {} to {}: {} (follow it with: kubernaut \
-                 deployment log {})",
-                deployment.id,
-                deployment.release.service.name,
-                deployment.release.version,
-                deployment.context,
+                "{}: {} (follow it with: kubernaut deployment log {})",
+                output::deployment_title(&deployment),
                 deployment.status,
                 deployment.id
             ),
         }
         return Ok(());
-    }
+    };
     let id = deployment.id.to_string();
-    let ended = follow::follow(client, &id, Duration::from_secs(args.timeout), output).await?;
-    follow::conclude(&ended, output)
+    let ended = follow::follow(client, &id, timeout, output).await?;
+    follow::conclude(client, &ended, output).await
 }
 
 async fn deployment(
@@ -243,6 +259,27 @@ async fn deployment(
         }
         DeploymentCommand::Get(id) => {
             output::deployment(output, &client.deployment(&id.id).await?);
+        }
+        DeploymentCommand::Cancel(id) => {
+            let deployment = client.cancel_deployment(&id.id).await?;
+            match output {
+                Output::Json => output::json(&deployment),
+                Output::Table if deployment.status == DeploymentStatus::Canceled => {
+                    println!("{}: canceled", output::deployment_title(&deployment));
+                }
+                Output::Table if deployment.status.is_terminal() => println!(
+                    "{}: {} (it ended before the cancel took effect)",
+                    output::deployment_title(&deployment),
+                    deployment.status
+                ),
+                Output::Table => println!(
+                    "{}: {}, canceling: it stops before its next step (see: kubernaut \
+                     deployment get {})",
+                    output::deployment_title(&deployment),
+                    deployment.status,
+                    deployment.id
+                ),
+            }
         }
         DeploymentCommand::Log(id) => {
             let deployment = client.deployment(&id.id).await?;

@@ -3,8 +3,8 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 use kubernaut_client::{
-    AuditEventBody, ContextBody, DeploymentBody, GrantBody, LogLineBody, PageBody, ReleaseBody,
-    ServiceBody, ServiceDetailBody, Stream, TokenBody, WhoamiBody,
+    AuditEventBody, ContextBody, DeploymentBody, DeploymentStatus, GrantBody, LogLineBody,
+    PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, Stream, TokenBody, WhoamiBody,
 };
 use serde::Serialize;
 
@@ -71,11 +71,19 @@ pub fn release_row(release: &ReleaseBody) -> Vec<String> {
 }
 
 /// Columns of a deployment list.
-pub const DEPLOYMENT_HEADER: [&str; 6] =
-    ["ID", "SERVICE", "VERSION", "CONTEXT", "STATUS", "CREATED"];
+pub const DEPLOYMENT_HEADER: [&str; 7] = [
+    "ID", "SERVICE", "VERSION", "CONTEXT", "STATUS", "CREATED", "ROLLBACK",
+];
 
-/// A deployment as a row.
+/// A deployment as a row; the last column says whether it is a rollback (`yes`), which
+/// deployment rolled it back (`by ID`), or that it rolls back by itself if it fails (`auto`).
 pub fn deployment_row(deployment: &DeploymentBody) -> Vec<String> {
+    let rollback = match (deployment.rolled_back_by, deployment.rollback) {
+        (Some(by), _) => format!("by {by}"),
+        (None, true) => "yes".to_owned(),
+        (None, false) if deployment.auto_rollback => "auto".to_owned(),
+        (None, false) => "-".to_owned(),
+    };
     vec![
         deployment.id.to_string(),
         deployment.release.service.name.clone(),
@@ -83,7 +91,25 @@ pub fn deployment_row(deployment: &DeploymentBody) -> Vec<String> {
         deployment.context.clone(),
         deployment.status.to_string(),
         deployment.created_on.clone(),
+        rollback,
     ]
+}
+
+/// `deployment ID of SERVICE version VERSION to CONTEXT`, with ` (a rollback)` for one: how
+/// messages name a deployment.
+pub fn deployment_title(deployment: &DeploymentBody) -> String {
+    format!(
+        "deployment {} of {} version {} to {}{}",
+        deployment.id,
+        deployment.release.service.name,
+        deployment.release.version,
+        deployment.context,
+        if deployment.rollback {
+            " (a rollback)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Columns of a service list.
@@ -267,6 +293,17 @@ pub fn deployment(output: Output, deployment: &DeploymentBody) {
     println!("Status:     {}", deployment.status);
     if let Some(error) = &deployment.error {
         println!("Error:      {error}");
+    }
+    if deployment.rollback {
+        println!("Rollback:   yes, it puts back an earlier release");
+    }
+    match deployment.rolled_back_by {
+        Some(by) => println!("Rollback:   rolled back by deployment {by}"),
+        None if deployment.auto_rollback && deployment.status == DeploymentStatus::Failed => {
+            println!("Rollback:   automatic, but none was made (its log says why)");
+        }
+        None if deployment.auto_rollback => println!("Rollback:   automatic, should it fail"),
+        None => {}
     }
     println!(
         "Created:    {} by {}",

@@ -1,11 +1,12 @@
 //! The `kubernaut` binary against the real `kubernaut-server` (sandbox context, SQLite): every
-//! command's happy path, the exit codes of `deploy --wait`, bad arguments, an unreachable
-//! server, a server's 4xx message, tokens (401, 403) and the audit log, and the hello-world
-//! example shipped. Commands run with the test server's bootstrap admin token unless a test
+//! command's happy path, the exit codes of `deploy --wait`, rollbacks (asked for and automatic),
+//! canceling, bad arguments, an unreachable server, a server's 4xx message, tokens (401, 403)
+//! and the audit log, and the hello-world example shipped. Commands run with the test server's bootstrap admin token unless a test
 //! says otherwise.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::assert::OutputAssertExt;
 use kubernaut_store::testing::TestDatabase;
@@ -37,8 +38,13 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
+        Self::with_env(&[])
+    }
+
+    /// A sandbox server with more environment variables (`KUBERNAUT__...` settings).
+    fn with_env(env: &[(&str, &str)]) -> Self {
         let db = TestDatabase::sqlite();
-        let server = Server::start_with(db.url(), &["--sandbox"], &[]);
+        let server = Server::start_with(db.url(), &["--sandbox"], env);
         let dir = tempfile::tempdir().unwrap();
         let template = dir.path().join("kubernetes.yaml");
         std::fs::write(&template, TEMPLATE).unwrap();
@@ -103,6 +109,49 @@ fn stdout(mut command: Command) -> String {
 
 fn json(command: Command) -> Value {
     serde_json::from_str(&stdout(command)).unwrap()
+}
+
+/// Runs `command`: its exit code, standard output and standard error.
+fn run(mut command: Command) -> (Option<i32>, String, String) {
+    let output = command.output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// `deploy --service hello --version VERSION --context sandbox` and `extra`.
+fn deploy(fixture: &Fixture, version: &str, extra: &[&str]) -> Command {
+    let mut args = vec![
+        "deploy",
+        "--service",
+        "hello",
+        "--version",
+        version,
+        "--context",
+        "sandbox",
+    ];
+    args.extend(extra);
+    fixture.kubernaut(&args)
+}
+
+/// Reads with `deployment get` until `done` holds for the answer (at most 10 s).
+fn poll(fixture: &Fixture, args: &[&str], done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut all = vec!["-o", "json"];
+        all.extend(args);
+        let answer = json(fixture.kubernaut(&all));
+        if done(&answer) {
+            return answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{args:?} never got there: {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -362,6 +411,27 @@ fn bad_arguments_are_exit_code_2() {
         ],
         vec!["token", "list", "--revoked", "maybe"],
         vec!["token", "revoke"],
+        vec!["rollback", "--context", "sandbox"],
+        vec!["rollback", "--service", "hello"],
+        vec![
+            "rollback",
+            "--service",
+            "hello",
+            "--context",
+            "c",
+            "--version",
+            "1",
+        ],
+        vec![
+            "rollback",
+            "--service",
+            "hello",
+            "--context",
+            "c",
+            "--timeout",
+            "5",
+        ],
+        vec!["deployment", "cancel"],
     ] {
         let output = kubernaut(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
@@ -391,12 +461,12 @@ fn an_unreachable_server_is_named() {
 
 #[test]
 fn an_unreachable_server_is_retried_for_retry_for_seconds() {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let output = kubernaut(&["--server", "http://127.0.0.1:9", "contexts"])
         .env("KUBERNAUT_RETRY_FOR", "1")
         .output()
         .unwrap();
-    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(
@@ -699,4 +769,256 @@ fn the_hello_world_example_ships_to_the_sandbox() {
     assert_eq!(container["image"], "registry.example.com/hello-world:42");
     assert_eq!(container["env"][0]["value"], "42");
     assert_eq!(documents[1]["metadata"]["labels"]["version"], "42");
+}
+
+#[test]
+fn rollback_deploys_the_last_good_release_again() {
+    let fixture = Fixture::new();
+    fixture.release("1", &[]);
+    fixture.release("2", &[]);
+    let rollback = |extra: &[&str]| {
+        let mut args = vec!["rollback", "--service", "hello", "--context", "sandbox"];
+        args.extend(extra);
+        fixture.kubernaut(&args)
+    };
+
+    // Nothing deployed yet: the server's 409, exit 1.
+    let (code, _, err) = run(rollback(&[]));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        "kubernaut: there is nothing to roll back to: no earlier successful deployment of \
+         service hello in namespace default to context sandbox whose release still exists\n"
+    );
+    let (code, _, err) =
+        run(fixture.kubernaut(&["rollback", "--service", "nope", "--context", "sandbox"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("service nope in namespace default does not exist"),
+        "{err}"
+    );
+
+    for version in ["1", "2"] {
+        let (code, out, err) = run(deploy(&fixture, version, &["--wait"]));
+        assert_eq!(code, Some(0), "{out}{err}");
+    }
+    let (code, out, err) = run(rollback(&["--wait", "--timeout", "60"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.trim_end()
+            .ends_with("of hello version 1 to sandbox (a rollback) succeeded"),
+        "{out}"
+    );
+    assert!(out.contains("a rollback requested by admin"), "{out}");
+
+    let latest = json(fixture.kubernaut(&[
+        "-o",
+        "json",
+        "deployment",
+        "list",
+        "--service",
+        "hello",
+        "--context",
+        "sandbox",
+        "--limit",
+        "1",
+    ]));
+    let latest = &latest["items"][0];
+    assert_eq!(latest["rollback"], true, "{latest}");
+    assert_eq!(latest["autoRollback"], false, "{latest}");
+    assert_eq!(latest["status"], "succeeded", "{latest}");
+    assert_eq!(latest["release"]["version"], "1", "{latest}");
+    let id = latest["id"].as_str().unwrap();
+    let shown = stdout(fixture.kubernaut(&["deployment", "get", id]));
+    assert!(
+        shown.contains("Rollback:   yes, it puts back an earlier release"),
+        "{shown}"
+    );
+    let table = stdout(fixture.kubernaut(&["deployment", "list", "--service", "hello"]));
+    assert!(
+        table.lines().next().unwrap().ends_with("ROLLBACK"),
+        "{table}"
+    );
+    let row = table.lines().find(|line| line.starts_with(id)).unwrap();
+    assert!(row.ends_with(" yes"), "{table}");
+
+    // Like `kubectl rollout undo`, a second rollback goes back to where the first came from;
+    // without --wait it prints the pending rollback.
+    let again = json(rollback(&["-o", "json"]));
+    assert_eq!(again["rollback"], true, "{again}");
+    assert_eq!(again["release"]["version"], "2", "{again}");
+    assert_eq!(again["status"], "pending", "{again}");
+}
+
+#[test]
+fn deploy_and_ship_with_auto_rollback_put_back_the_previous_version() {
+    let fixture = Fixture::new();
+    fixture.release("1", &[]);
+    fixture.release("2", &["--attr", "rollout=failed"]);
+    let (code, out, err) = run(deploy(&fixture, "1", &["--wait"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+
+    let (code, out, err) = run(deploy(&fixture, "2", &["--auto-rollback", "--wait"]));
+    assert_eq!(code, Some(3), "the failure fails the pipeline: {out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "of hello version 2 to sandbox failed: deployment.apps/hello failed to roll out: "
+        ),
+        "{err}"
+    );
+    let failed =
+        json(fixture.kubernaut(&["-o", "json", "deployment", "list", "--status", "failed"]));
+    let failed = &failed["items"][0];
+    assert_eq!(failed["autoRollback"], true, "{failed}");
+    let rollback_id = failed["rolledBackBy"]
+        .as_str()
+        .expect("rolled back")
+        .to_owned();
+    assert!(
+        err.contains(&format!(
+            "; rolled back automatically by deployment {rollback_id} of hello version 1 ("
+        )),
+        "{err}"
+    );
+    // The server notes the rollback in the failed deployment's log just after linking them.
+    let line = format!("rolled back by deployment {rollback_id} of release 1");
+    poll(
+        &fixture,
+        &["deployment", "get", failed["id"].as_str().unwrap()],
+        |d| d["log"].to_string().contains(&line),
+    );
+
+    // The service's latest deployment to the sandbox: the rollback, which succeeds.
+    let latest = json(fixture.kubernaut(&[
+        "-o",
+        "json",
+        "deployment",
+        "list",
+        "--service",
+        "hello",
+        "--context",
+        "sandbox",
+        "--limit",
+        "1",
+    ]));
+    assert_eq!(latest["items"][0]["id"], rollback_id.as_str(), "{latest}");
+    let rollback = poll(&fixture, &["deployment", "get", &rollback_id], |d| {
+        d["status"] != "pending" && d["status"] != "applying" && d["status"] != "rolling_out"
+    });
+    assert_eq!(rollback["status"], "succeeded", "{rollback}");
+    assert_eq!(rollback["rollback"], true, "{rollback}");
+    assert_eq!(rollback["release"]["version"], "1", "{rollback}");
+    let failed_id = failed["id"].as_str().unwrap();
+    let shown = stdout(fixture.kubernaut(&["deployment", "get", failed_id]));
+    assert!(
+        shown.contains(&format!(
+            "Rollback:   rolled back by deployment {rollback_id}"
+        )),
+        "{shown}"
+    );
+
+    // `ship --auto-rollback`, as JSON: the failed deployment naming its rollback, exit 3.
+    let (code, out, err) = run(fixture.kubernaut(&[
+        "-o",
+        "json",
+        "ship",
+        "--service",
+        "hello",
+        "--version",
+        "3",
+        "--template",
+        fixture.template.to_str().unwrap(),
+        "--attr",
+        "image=hello:3",
+        "--attr",
+        "rollout=failed",
+        "--context",
+        "sandbox",
+        "--auto-rollback",
+    ]));
+    assert_eq!(code, Some(3), "{out}{err}");
+    let shipped: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shipped["status"], "failed", "{shipped}");
+    assert_eq!(shipped["autoRollback"], true, "{shipped}");
+    let second = shipped["rolledBackBy"].as_str().expect("rolled back");
+    assert!(
+        err.contains(&format!("rolled back automatically by deployment {second}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn deployment_cancel_stops_a_pending_and_a_rolling_out_deployment() {
+    // Rollouts are read every 100 ms, so a cancel takes effect that fast.
+    let fixture = Fixture::with_env(&[("KUBERNAUT__WORKER__ROLLOUT_POLL_MS", "100")]);
+    fixture.release("1", &[]);
+    fixture.release("2", &["--attr", "rollout=progressing"]);
+
+    // Someone follows a deployment that never rolls out.
+    let mut follower = deploy(&fixture, "2", &["--wait", "--timeout", "60"]);
+    let follower = follower
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stuck = poll(
+        &fixture,
+        &["deployment", "list", "--status", "rolling_out"],
+        |page| page["count"] == 1,
+    );
+    let stuck_id = stuck["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Behind it in its lane, a pending deployment: canceled at once.
+    let pending = json(deploy(&fixture, "1", &["-o", "json"]));
+    assert_eq!(pending["status"], "pending", "{pending}");
+    let pending_id = pending["id"].as_str().unwrap();
+    let canceled = stdout(fixture.kubernaut(&["deployment", "cancel", pending_id]));
+    assert_eq!(
+        canceled,
+        format!("deployment {pending_id} of hello version 1 to sandbox: canceled\n")
+    );
+
+    // The rolling out one stops before its next rollout check.
+    let asked = stdout(fixture.kubernaut(&["deployment", "cancel", &stuck_id]));
+    assert!(
+        asked.starts_with(&format!(
+            "deployment {stuck_id} of hello version 2 to sandbox: "
+        )),
+        "{asked}"
+    );
+    let ended = poll(&fixture, &["deployment", "get", &stuck_id], |d| {
+        d["status"] == "canceled"
+    });
+    assert!(ended["finishedOn"].is_string(), "{ended}");
+    assert!(ended["error"].is_null(), "{ended}");
+    let shown = stdout(fixture.kubernaut(&["deployment", "get", &stuck_id]));
+    assert!(shown.contains("Status:     canceled"), "{shown}");
+
+    // Its follower ends with exit code 5.
+    let followed = follower.wait_with_output().unwrap();
+    assert_eq!(followed.status.code(), Some(5), "{followed:?}");
+    let err = String::from_utf8(followed.stderr).unwrap();
+    assert!(
+        err.contains(&format!(
+            "kubernaut: deployment {stuck_id} of hello version 2 to sandbox was canceled"
+        )),
+        "{err}"
+    );
+
+    // An ended deployment cannot be canceled: the server's 409, exit 1.
+    for id in [stuck_id.as_str(), pending_id] {
+        let (code, out, err) = run(fixture.kubernaut(&["deployment", "cancel", id]));
+        assert_eq!(code, Some(1), "{out}{err}");
+        assert_eq!(
+            err,
+            format!(
+                "kubernaut: deployment {id} already ended (canceled); there is nothing to \
+                 cancel\n"
+            )
+        );
+    }
+    let list =
+        json(fixture.kubernaut(&["-o", "json", "deployment", "list", "--status", "canceled"]));
+    assert_eq!(list["count"], 2, "{list}");
 }

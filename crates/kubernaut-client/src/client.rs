@@ -35,8 +35,9 @@ pub struct Created<T> {
 /// While the server's database is unavailable (a `503`, e.g. during a PostgreSQL restart) or the
 /// server cannot be reached (connection refused, reset, timed out), idempotent requests are
 /// retried for up to the retry budget ([`Client::with_retry_budget`], 30 s by default): every
-/// GET, [`Client::create_release`] and the deletes. [`Client::create_deployment`] and
-/// [`Client::create_token`] are never retried, nor is any other error answer (4xx, 500).
+/// GET, [`Client::create_release`] and the deletes. [`Client::create_deployment`],
+/// [`Client::cancel_deployment`] and [`Client::create_token`] are never retried, nor is any
+/// other error answer (4xx, 500).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -209,6 +210,12 @@ impl Client {
     /// `POST /api/deployments`: stores a deployment; with `wait` (seconds, at most 900) the
     /// answer comes once it ended or the wait passed. Never retried: a second attempt would
     /// deploy a second time.
+    ///
+    /// The release is a `release` id, or `service` (`namespace`) and `version`; or, with
+    /// `rollback: Some(true)` and neither, the last good release of `service` in `context`
+    /// (a `409` [`ClientError::Api`] when there is none). `auto_rollback: Some(true)` makes a
+    /// failed deployment roll back by itself: its `rolled_back_by` then names the rollback, set
+    /// shortly after it is `failed`.
     pub async fn create_deployment(
         &self,
         deployment: &CreateDeployment,
@@ -241,6 +248,22 @@ impl Client {
     /// `GET /api/deployments/{id}`: the deployment with its manifest and log.
     pub async fn deployment(&self, id: &str) -> Result<DeploymentBody, ClientError> {
         self.get(&["api", "deployments", id], |r| r).await
+    }
+
+    /// `POST /api/deployments/{id}/cancel`: cancels a deployment. A pending one comes back
+    /// `canceled`; a running one stops before its next object or rollout check, so the answer
+    /// may still say `applying` or `rolling_out` and the deployment ends `canceled` shortly
+    /// after (the objects applied before stay). One that already ended is a `409`
+    /// [`ClientError::Api`]. Never retried: a lost answer's cancel may have ended it, and a
+    /// repeat would then be refused.
+    pub async fn cancel_deployment(&self, id: &str) -> Result<DeploymentBody, ClientError> {
+        let response = self
+            .send(
+                self.request(Method::POST, &["api", "deployments", id, "cancel"]),
+                Idempotence::NotIdempotent,
+            )
+            .await?;
+        self.read(response).await
     }
 
     /// `DELETE /api/deployments/{id}`: hides the record (nothing changes in the cluster).

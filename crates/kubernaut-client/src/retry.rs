@@ -25,7 +25,8 @@ pub(crate) enum Idempotence {
     /// release) and DELETEs (204 again): retried.
     Idempotent,
     /// `POST /api/deployments`, `POST /api/tokens`: a second attempt would make a second
-    /// record, so never retried.
+    /// record, so never retried. Nor `POST /api/deployments/{id}/cancel`: once a first attempt
+    /// ended the deployment, a second one is refused (409).
     NotIdempotent,
 }
 

@@ -238,7 +238,7 @@ async fn deleting_is_retried() {
 }
 
 #[tokio::test]
-async fn creating_a_deployment_or_a_token_is_never_retried() {
+async fn creating_or_canceling_a_deployment_or_creating_a_token_is_never_retried() {
     let (client, seen) = scripted(Duration::from_secs(5), |_, _| unavailable(0)).await;
     let deployment = CreateDeployment {
         release: Some(RELEASE_ID.to_owned()),
@@ -264,6 +264,17 @@ async fn creating_a_deployment_or_a_token_is_never_retried() {
     assert_eq!(
         requests(&seen),
         ["POST /api/deployments", "POST /api/tokens"]
+    );
+
+    let error = client.cancel_deployment(RELEASE_ID).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(
+        requests(&seen),
+        [
+            "POST /api/deployments",
+            "POST /api/tokens",
+            format!("POST /api/deployments/{RELEASE_ID}/cancel").as_str()
+        ]
     );
 }
 
