@@ -110,6 +110,7 @@ pub(crate) fn deployment_summary(deployment: Deployment) -> DeploymentBody {
         rollback: deployment.rollback,
         auto_rollback: deployment.auto_rollback,
         rolled_back_by: deployment.rolled_back_by,
+        prune: deployment.prune,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct DeploymentRequest {
     pub context: ContextName,
     /// Whether a failure rolls the deployment back by itself.
     pub auto_rollback: bool,
+    /// Whether objects of the service that the manifest no longer holds are deleted.
+    pub prune: bool,
 }
 
 /// Who asks for a new deployment: a caller, or the server rolling a failed one back.
@@ -151,6 +153,7 @@ impl App {
                 context,
                 rollback,
                 request.auto_rollback,
+                request.prune,
             )
         })
         .await?;
@@ -174,7 +177,8 @@ impl App {
             of: failed,
             created_by: created_by.to_owned(),
         };
-        let detail = self.store_deployment(&requester, &release, context.clone(), true, false)?;
+        let detail =
+            self.store_deployment(&requester, &release, context.clone(), true, false, true)?;
         self.signals.stored();
         Ok(Some(detail))
     }
@@ -188,6 +192,7 @@ impl App {
         context: ContextName,
         rollback: bool,
         auto_rollback: bool,
+        prune: bool,
     ) -> Result<DeploymentDetail, AppError> {
         let template = self.templates.get(&release.source)?;
         let manifest = deploy::render(release, &template, &context, self.allow_cluster_scoped)?;
@@ -218,6 +223,7 @@ impl App {
             created_by,
             rollback,
             auto_rollback,
+            prune,
         };
         let what = match requester {
             Requester::Caller(_) if rollback => "a rollback requested by",

@@ -102,6 +102,7 @@ async fn a_cancel_on_one_server_stops_the_worker_of_another_between_objects(db: 
         ),
         context: ContextName::parse("prod").unwrap(),
         auto_rollback: false,
+        prune: true,
     };
     let id = first
         .create_deployment(&caller, request)

@@ -90,6 +90,7 @@ fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
         created_by: "ci".to_owned(),
         rollback: false,
         auto_rollback: false,
+        prune: true,
     };
     store
         .create_deployment(&deployment, "rendered")

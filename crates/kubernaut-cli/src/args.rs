@@ -436,6 +436,10 @@ pub struct DeployArgs {
     /// rollback --help`); the failure still exits 3
     #[arg(long)]
     pub auto_rollback: bool,
+    /// Keep the service's objects that the manifest no longer holds (by default they are
+    /// deleted after a successful rollout)
+    #[arg(long)]
+    pub no_prune: bool,
     /// Follow the deployment until it ended, printing its log
     #[arg(long)]
     pub wait: bool,
@@ -479,6 +483,10 @@ pub struct ShipArgs {
     /// rollback --help`); the failure still exits 3
     #[arg(long)]
     pub auto_rollback: bool,
+    /// Keep the service's objects that the manifest no longer holds (by default they are
+    /// deleted after a successful rollout)
+    #[arg(long)]
+    pub no_prune: bool,
     /// How long to wait for the deployment, in seconds (creating the release and reading the
     /// deployment are each retried within it while the server is unavailable)
     #[arg(long, value_name = "SECS", default_value_t = 600)]

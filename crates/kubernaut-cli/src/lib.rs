@@ -84,6 +84,7 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
                 version: args.version,
                 context: Some(args.context),
                 auto_rollback: args.auto_rollback.then_some(true),
+                prune: args.no_prune.then_some(false),
                 ..CreateDeployment::default()
             };
             let wait = args.wait.then(|| Duration::from_secs(args.timeout));
@@ -112,6 +113,7 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
                 release: Some(release),
                 context: Some(args.context),
                 auto_rollback: args.auto_rollback.then_some(true),
+                prune: args.no_prune.then_some(false),
                 ..CreateDeployment::default()
             };
             deploy(client, output, &shipment, Some(timeout)).await

@@ -188,6 +188,8 @@ pub struct Deployment {
     pub auto_rollback: bool,
     /// The automatic rollback created when it failed.
     pub rolled_back_by: Option<Uuid>,
+    /// Whether members of the service's ApplySet missing from its manifest are deleted.
+    pub prune: bool,
 }
 
 /// A deployment with its manifest and log, as `GET /api/deployments/{id}` shows it.
@@ -216,6 +218,9 @@ pub struct NewDeployment {
     pub rollback: bool,
     /// Whether a failure rolls it back by itself.
     pub auto_rollback: bool,
+    /// Whether members of the service's ApplySet missing from the manifest are deleted after
+    /// a successful rollout.
+    pub prune: bool,
 }
 
 /// Which release a rollback of a lane (one service, one context) must not pick, given how the

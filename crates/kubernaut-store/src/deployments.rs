@@ -63,6 +63,7 @@ pub(crate) fn create(
             created_by: &new.created_by,
             rollback: i32::from(new.rollback),
             auto_rollback: i32::from(new.auto_rollback),
+            prune: i32::from(new.prune),
         })
         .execute(conn)?;
     append_log(conn, &id, &[(Stream::Stdout, first_line.to_owned())])?;
@@ -476,6 +477,7 @@ fn into_deployment((row, version, service): Joined) -> Result<Deployment, StoreE
         rollback: row.rollback != 0,
         auto_rollback: row.auto_rollback != 0,
         rolled_back_by: row.rolled_back_by.as_deref().map(uuid).transpose()?,
+        prune: row.prune != 0,
     })
 }
 

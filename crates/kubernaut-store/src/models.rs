@@ -102,6 +102,7 @@ pub(crate) struct DeploymentRow {
     pub rollback: i32,
     pub auto_rollback: i32,
     pub rolled_back_by: Option<String>,
+    pub prune: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -117,6 +118,7 @@ pub(crate) struct NewDeploymentRow<'a> {
     pub created_by: &'a str,
     pub rollback: i32,
     pub auto_rollback: i32,
+    pub prune: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

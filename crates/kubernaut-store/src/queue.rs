@@ -45,6 +45,8 @@ pub struct Claim {
     pub created_by: String,
     /// Whether a failure rolls it back by itself.
     pub auto_rollback: bool,
+    /// Whether members of the service's ApplySet missing from the manifest are deleted.
+    pub prune: bool,
 }
 
 /// What a worker reports about a deployment it holds.
@@ -214,7 +216,7 @@ fn resume_lapsed(
 }
 
 fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
-    let (context, namespace, manifest, attempt, service_id, created_by, auto_rollback) =
+    let (context, namespace, manifest, attempt, service_id, created_by, auto_rollback, prune) =
         deployments::table
             .inner_join(services::table)
             .filter(deployments::id.eq(id))
@@ -226,8 +228,9 @@ fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
                 deployments::service_id,
                 deployments::created_by,
                 deployments::auto_rollback,
+                deployments::prune,
             ))
-            .first::<(String, String, String, i32, String, String, i32)>(conn)?;
+            .first::<(String, String, String, i32, String, String, i32, i32)>(conn)?;
     Ok(Claim {
         id: uuid(id)?,
         context: ContextName::parse(&context).map_err(corrupt)?,
@@ -237,6 +240,7 @@ fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
         service_id: uuid(&service_id)?,
         created_by,
         auto_rollback: auto_rollback != 0,
+        prune: prune != 0,
     })
 }
 

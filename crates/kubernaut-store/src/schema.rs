@@ -62,6 +62,7 @@ diesel::table! {
         auto_rollback -> Integer,
         rolled_back_by -> Nullable<Text>,
         cancel_requested_by -> Nullable<Text>,
+        prune -> Integer,
     }
 }
 

@@ -34,6 +34,7 @@ fn deploy(store: &Store, release: Uuid, context: &str) -> Uuid {
         created_by: CREATED_BY.to_owned(),
         rollback: false,
         auto_rollback: false,
+        prune: true,
     };
     store
         .create_deployment(&new, "rendered")
@@ -201,6 +202,7 @@ fn a_deleted_release_cannot_be_deployed(db: &TestDatabase) {
         created_by: CREATED_BY.to_owned(),
         rollback: false,
         auto_rollback: false,
+        prune: true,
     };
     let error = store.create_deployment(&new, "rendered").unwrap_err();
     assert!(matches!(error, StoreError::NotFound(_)), "{error}");

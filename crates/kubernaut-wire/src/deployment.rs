@@ -33,6 +33,10 @@ pub struct CreateDeployment {
         skip_serializing_if = "Option::is_none"
     )]
     pub auto_rollback: Option<bool>,
+    /// `false` to keep objects of the service that the manifest no longer holds (default
+    /// `true`: they are deleted after a successful rollout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
 }
 
 /// The release a deployment was made from.
@@ -102,6 +106,13 @@ pub struct DeploymentBody {
     /// The automatic rollback created when it failed.
     #[serde(default)]
     pub rolled_back_by: Option<Uuid>,
+    /// Whether objects of the service that the manifest no longer holds are deleted.
+    #[serde(default = "pruned")]
+    pub prune: bool,
+}
+
+fn pruned() -> bool {
+    true
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ ALTER TABLE deployments ADD COLUMN rollback INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deployments ADD COLUMN auto_rollback INTEGER NOT NULL DEFAULT 0;
 -- The automatic rollback created when this deployment failed.
 ALTER TABLE deployments ADD COLUMN rolled_back_by TEXT;
+-- 0 when members of the service's ApplySet missing from the manifest are kept.
+ALTER TABLE deployments ADD COLUMN prune INTEGER NOT NULL DEFAULT 1;
 -- Who asked to cancel this running deployment; its worker stops before its next step.
 ALTER TABLE deployments ADD COLUMN cancel_requested_by TEXT;
 -- Rollbacks read the newest ended deployments of a lane.

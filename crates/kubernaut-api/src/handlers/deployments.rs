@@ -125,6 +125,7 @@ fn deployment_request(request: CreateDeployment) -> Result<DeploymentRequest, Ap
         release,
         context,
         auto_rollback: request.auto_rollback == Some(true),
+        prune: request.prune != Some(false),
     })
 }
 
