@@ -1,6 +1,16 @@
 //! The cost of kubernaut's side of a deployment against an in-memory Kubernetes API
 //! (kube-fake-client): applying a typical deployment's objects (ConfigMap, Service,
-//! Deployment), first as creates, then as re-applies, and reading a Deployment's rollout.
+//! Deployment), first as creates, then as re-applies, and reading a Deployment's rollout; then
+//! the ApplySet work of a deployment: preparing the set (reading and writing its parent), a dry
+//! run of a release that drops the ConfigMap (the parent read, a read and a dry-run apply and
+//! a diff per object, the members of 3 kinds listed), and the prune after it (the members of
+//! 3 kinds listed, the ConfigMap deleted, the parent written).
+//!
+//! kube-fake-client ignores `dryRun=All`: its "dry-run" applies store the object, so the dry run
+//! costs what a real one costs the client (the requests, the YAML and the diff) plus the fake's
+//! write. Listing members filters every object of a kind in the namespace by label, as an API
+//! server does from its cache: that cost grows with the objects of the namespace (COUNT
+//! deployments here share one).
 //!
 //! `cargo bench -p kubernaut-cluster --bench fake_api [-- COUNT]` (default 500 deployments).
 
@@ -8,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube_fake_client::ClientBuilder;
-use kubernaut_cluster::{Cluster, KubeCluster, Object, Workload, WorkloadKind, apply_order};
+use kubernaut_cluster::{
+    ApplySet, Cluster, DryRunAction, KubeCluster, Object, Workload, WorkloadKind, apply_order,
+};
 use serde_json::{Value, json};
 
 fn object(body: Value) -> Object {
@@ -108,5 +120,83 @@ fn main() {
             times.push(started.elapsed());
         }
         report("rollout status of a Deployment", times);
+
+        let set = |n: usize| ApplySet::with_parent(&format!("kubernaut-app-{n}"), "bench");
+        let mut times = Vec::with_capacity(count);
+        for n in 0..count {
+            let mut objects = objects(n, "registry.example.com/app:3");
+            let started = Instant::now();
+            set(n)
+                .prepare(&cluster, &mut objects)
+                .await
+                .expect("prepare");
+            times.push(started.elapsed());
+            for object in &objects {
+                cluster.apply("bench", object).await.expect("apply");
+            }
+        }
+        report("ApplySet prepare (parent read and created)", times);
+
+        // The next release drops the ConfigMap.
+        let without_config = |n: usize| {
+            let mut objects = objects(n, "registry.example.com/app:4");
+            objects.retain(|object| object.kind != "ConfigMap");
+            objects
+        };
+        let mut times = Vec::with_capacity(count);
+        for n in 0..count {
+            let mut objects = without_config(n);
+            for object in &mut objects {
+                set(n).label(object).expect("label");
+            }
+            let started = Instant::now();
+            for object in &objects {
+                cluster.dry_run("bench", object).await.expect("dry run");
+            }
+            times.push(started.elapsed());
+        }
+        report("dry run of 2 objects (Cluster::dry_run each)", times);
+
+        let mut times = Vec::with_capacity(count);
+        for n in 0..count {
+            let objects = without_config(n);
+            let started = Instant::now();
+            let dry_runs = set(n).dry_run(&cluster, &objects).await.expect("dry run");
+            times.push(started.elapsed());
+            assert_eq!(dry_runs.len(), 3);
+            assert_eq!(dry_runs[2].action, DryRunAction::Prune);
+        }
+        report(
+            "dry run of 2 objects and 1 prune (ApplySet::dry_run)",
+            times,
+        );
+
+        let mut times = Vec::with_capacity(count);
+        for n in 0..count {
+            let mut objects = without_config(n);
+            let set = set(n);
+            let kinds = set.prepare(&cluster, &mut objects).await.expect("prepare");
+            for object in &objects {
+                cluster.apply("bench", object).await.expect("apply");
+            }
+            let started = Instant::now();
+            let pruned = set
+                .prunable_members(&cluster, &kinds, &objects)
+                .await
+                .expect("members");
+            for member in &pruned {
+                cluster
+                    .delete("bench", &member.object_ref())
+                    .await
+                    .expect("delete");
+            }
+            set.commit(&cluster, &objects).await.expect("commit");
+            times.push(started.elapsed());
+            assert_eq!(pruned.len(), 1);
+        }
+        report(
+            "prune: members of 3 kinds listed, 1 deleted, parent committed",
+            times,
+        );
     });
 }

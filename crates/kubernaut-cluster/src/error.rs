@@ -73,6 +73,23 @@ pub enum ClusterError {
         /// What could not be understood.
         reason: String,
     },
+    /// The ApplySet of a service cannot be used as asked: its parent object exists but is not
+    /// kubernaut's (another tool's, or not a parent at all), or a manifest object claims
+    /// membership of another set or is the parent itself.
+    #[error("ApplySet {parent}: {reason}")]
+    ApplySet {
+        /// The parent object, as `secret/kubernaut-hello`.
+        parent: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The cluster does not offer this operation (a test double that implements only part of
+    /// [`Cluster`](crate::Cluster)).
+    #[error("{operation} is not supported by this cluster")]
+    Unsupported {
+        /// The operation: `dry run`, `listing ApplySet members`, `delete`, `get`.
+        operation: String,
+    },
 }
 
 /// An error with its chain of causes, each cause once: `a: b: c`.

@@ -1,4 +1,5 @@
-//! Applies kubernaut's manifests to Kubernetes clusters and reads rollout status.
+//! Applies kubernaut's manifests to Kubernetes clusters (dry runs, ApplySets and pruning
+//! included) and reads rollout status and the health of live objects.
 //!
 //! A [`Cluster`] server-side applies [`Object`]s and reports the [`Rollout`] of a
 //! [`Workload`]. There are two: [`KubeCluster`], a real API server through kube-rs, one per
@@ -28,6 +29,32 @@
 //! DaemonSet has no failure state of its own: the caller's timeout turns "still progressing"
 //! into a failure.
 //!
+//! # Dry runs
+//!
+//! [`Cluster::dry_run`] tells what applying an object would do without doing it: a server-side
+//! apply with `dryRun=All`, compared with the live object into a [`DryRun`]: its
+//! [`DryRunAction`] (`create`, `configure`, `unchanged`) and the unified diff of the two as YAML,
+//! without what the API server owns (managed fields, resource version, generation, uid,
+//! creation time, status) and with a Secret's values masked as `kubectl diff` masks them.
+//! [`ApplySet::dry_run`] does it for a whole manifest, adding a `prune` for each member a
+//! deployment would delete.
+//!
+//! # ApplySets and pruning
+//!
+//! The objects of one service in one namespace form an [`ApplySet`] (KEP-3659): each is labelled
+//! `applyset.kubernetes.io/part-of=<id>`, and the parent Secret `kubernaut-<service>` carries
+//! the id, the tooling `kubernaut/v1` and the group-kinds of its members, so that kubectl
+//! recognises the set. After a successful rollout, the members the manifest no longer holds are
+//! deleted ([`ApplySet::prunable_members`], [`Cluster::delete`]); an object without the set's
+//! label is never deleted, whatever its name. [`ApplySet`] documents the steps of a deployment.
+//!
+//! # Live objects
+//!
+//! [`ApplySet::live`] lists the members as the cluster has them ([`Cluster::members`]);
+//! [`health`](fn@health) tells how each is doing ([`Health`]): the rollout rules for
+//! Deployments, StatefulSets and DaemonSets, Argo CD's rules for Pods, Jobs,
+//! PersistentVolumeClaims and Services, healthy for kinds without status (ConfigMap, Secret, ...).
+//!
 //! # The sandbox
 //!
 //! [`Sandbox`] keeps applied objects in memory, so that the whole flow runs without a cluster.
@@ -45,6 +72,13 @@
 //! the kubernaut.io/sandbox-rollout annotation" (or "... progressing ..."). Any other value of
 //! `kubernaut.io/sandbox-rollout` fails the rollout with a message naming it.
 //!
+//! The sandbox keeps objects as applied, labels included, so ApplySets, members, deletes and dry
+//! runs (against what it keeps, changing nothing) work as on a cluster. As a stand-in for the
+//! controllers, it shows each `apps/v1` workload it returns ([`Cluster::get`],
+//! [`Cluster::members`]) with the status its rollout implies, so that its
+//! [`health`](fn@health) agrees: a done rollout is healthy, a failed Deployment degraded (with
+//! the message), anything else progressing.
+//!
 //! # TLS
 //!
 //! kube is built with rustls and the ring crypto provider. [`Contexts::load`] installs ring's
@@ -52,9 +86,12 @@
 //! rustls cannot choose by itself when more than one provider is compiled in, as in test builds
 //! where kube-fake-client's dependencies bring aws-lc-rs.
 
+mod applyset;
 mod cluster;
 mod contexts;
+mod diff;
 mod error;
+mod health;
 mod in_cluster;
 mod kinds;
 mod kube_cluster;
@@ -63,12 +100,15 @@ mod pods;
 mod sandbox;
 mod states;
 
+pub use applyset::{APPLYSET_PARENT_PREFIX, ApplySet};
 pub use cluster::{Applied, Cluster, FIELD_MANAGER};
 pub use contexts::{ContextInfo, ContextKind, Contexts, SANDBOX_CONTEXT};
+pub use diff::{DryRun, DryRunAction};
 pub use error::ClusterError;
+pub use health::health;
 pub use in_cluster::{IN_CLUSTER_CONTEXT, InClusterMode, InClusterOptions, SERVICE_ACCOUNT_DIR};
 pub use kinds::{apply_order, is_cluster_scoped};
 pub use kube_cluster::KubeCluster;
-pub use kubernaut_domain::Rollout;
-pub use object::{Object, Workload, WorkloadKind};
+pub use kubernaut_domain::{GroupKind, Health, Rollout};
+pub use object::{LiveObject, Object, ObjectRef, Workload, WorkloadKind};
 pub use sandbox::{SANDBOX_MESSAGE_ANNOTATION, SANDBOX_ROLLOUT_ANNOTATION, Sandbox};

@@ -1,8 +1,20 @@
 use std::fmt;
 
+use kubernaut_domain::{APPLYSET_PART_OF_LABEL, GroupKind, MemberKey, SetMember};
 use serde_json::{Map, Value};
 
 use crate::error::ClusterError;
+use crate::health::health;
+
+/// kubectl-style display name: lower-case kind, ".group" when the apiVersion has a group,
+/// "/name": `deployment.apps/hello`, `service/hello`.
+fn display_name(api_version: &str, kind: &str, name: &str) -> String {
+    let kind = kind.to_ascii_lowercase();
+    match group(api_version) {
+        "" => format!("{kind}/{name}"),
+        group => format!("{kind}.{group}/{name}"),
+    }
+}
 
 /// One manifest document to apply, already rendered and checked by the caller.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,11 +33,29 @@ impl Object {
     /// kubectl-style display name: lower-case kind, ".group" when the apiVersion has a group,
     /// "/name": `deployment.apps/hello`, `service/hello`, `configmap/cfg`.
     pub fn display_name(&self) -> String {
-        let kind = self.kind.to_ascii_lowercase();
-        match group(&self.api_version) {
-            "" => format!("{kind}/{}", self.name),
-            group => format!("{kind}.{group}/{}", self.name),
+        display_name(&self.api_version, &self.kind, &self.name)
+    }
+
+    /// What names this object in a namespace: apiVersion, kind and name.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
         }
+    }
+
+    /// Its group-kind: `Deployment.apps`.
+    pub fn group_kind(&self) -> GroupKind {
+        GroupKind::of(&self.api_version, &self.kind)
+    }
+
+    /// The value of its label `key` (`metadata.labels`), if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.body
+            .pointer("/metadata/labels")
+            .and_then(|labels| labels.get(key))
+            .and_then(Value::as_str)
     }
 
     /// The workload to watch if this object is a Deployment, StatefulSet or DaemonSet
@@ -65,11 +95,165 @@ impl Object {
         Ok(body)
     }
 
-    fn invalid(&self, reason: &str) -> ClusterError {
+    /// Sets the label `key` to `value` in `metadata.labels`, creating the maps as needed.
+    pub(crate) fn set_label(&mut self, key: &str, value: &str) -> Result<(), ClusterError> {
+        let labels = self
+            .body
+            .as_object_mut()
+            .ok_or("the document is not a mapping")
+            .and_then(|document| {
+                document
+                    .entry("metadata")
+                    .or_insert_with(|| Value::Object(Map::new()))
+                    .as_object_mut()
+                    .ok_or("metadata is not a mapping")
+            })
+            .and_then(|metadata| {
+                let labels = metadata
+                    .entry("labels")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if labels.is_null() {
+                    *labels = Value::Object(Map::new());
+                }
+                labels
+                    .as_object_mut()
+                    .ok_or("metadata.labels is not a mapping")
+            });
+        match labels {
+            Ok(labels) => {
+                labels.insert(key.to_owned(), Value::String(value.to_owned()));
+                Ok(())
+            }
+            Err(reason) => Err(self.invalid(reason)),
+        }
+    }
+
+    pub(crate) fn invalid(&self, reason: &str) -> ClusterError {
         ClusterError::InvalidObject {
             object: self.display_name(),
             reason: reason.into(),
         }
+    }
+}
+
+/// What names an object in a namespace (or in the cluster, for cluster-scoped kinds): its
+/// apiVersion, kind and name. Displays as kubectl does: `deployment.apps/hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectRef {
+    /// `apiVersion`, e.g. `apps/v1`.
+    pub api_version: String,
+    /// `kind`, e.g. `Deployment`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// kubectl-style display name, as [`Object::display_name`].
+    pub fn display_name(&self) -> String {
+        display_name(&self.api_version, &self.kind, &self.name)
+    }
+
+    /// Its group-kind: `Deployment.apps`.
+    pub fn group_kind(&self) -> GroupKind {
+        GroupKind::of(&self.api_version, &self.kind)
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display_name())
+    }
+}
+
+/// An object as a cluster has it now: the whole document, metadata and status included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveObject {
+    /// `apiVersion` it was read in, e.g. `apps/v1`.
+    pub api_version: String,
+    /// `kind`, e.g. `Deployment`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`; `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// The whole document, as the API server answered it.
+    pub body: Value,
+}
+
+impl LiveObject {
+    /// The live object of a document read from a cluster; `None` unless it has `apiVersion`,
+    /// `kind` and `metadata.name`.
+    pub fn from_body(body: Value) -> Option<Self> {
+        let text = |pointer: &str| {
+            body.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Some(Self {
+            api_version: text("/apiVersion")?,
+            kind: text("/kind")?,
+            name: text("/metadata/name")?,
+            namespace: text("/metadata/namespace").filter(|ns| !ns.is_empty()),
+            body,
+        })
+    }
+
+    /// kubectl-style display name, as [`Object::display_name`]: `deployment.apps/hello`.
+    pub fn display_name(&self) -> String {
+        display_name(&self.api_version, &self.kind, &self.name)
+    }
+
+    /// What names it: apiVersion, kind and name, e.g. to [`delete`](crate::Cluster::delete) it.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Its group-kind: `Deployment.apps`.
+    pub fn group_kind(&self) -> GroupKind {
+        GroupKind::of(&self.api_version, &self.kind)
+    }
+
+    /// The value of its label `key`, if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.body
+            .pointer("/metadata/labels")
+            .and_then(|labels| labels.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// The value of its annotation `key`, if set.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.body
+            .pointer("/metadata/annotations")
+            .and_then(|annotations| annotations.get(key))
+            .and_then(Value::as_str)
+    }
+
+    /// How it is doing, with a message: see [`health`](fn@crate::health).
+    pub fn health(&self) -> (kubernaut_domain::Health, String) {
+        health(self)
+    }
+}
+
+impl SetMember for LiveObject {
+    fn key(&self) -> MemberKey {
+        MemberKey {
+            group_kind: self.group_kind(),
+            name: self.name.clone(),
+        }
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    fn part_of(&self) -> Option<&str> {
+        self.label(APPLYSET_PART_OF_LABEL)
     }
 }
 

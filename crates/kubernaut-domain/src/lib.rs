@@ -5,11 +5,13 @@
 //! [`ValidationError`] whose message names the field and the problem.
 
 mod access;
+mod applyset;
 mod attributes;
 mod audit;
 mod deployment;
 mod entities;
 mod error;
+mod health;
 mod names;
 mod page;
 mod rollout;
@@ -17,6 +19,12 @@ mod template;
 mod token;
 
 pub use access::{Action, Denial, Grant, Grants, Pattern, Role, Visibility};
+pub use applyset::{
+    APPLYSET_ADDITIONAL_NAMESPACES_ANNOTATION, APPLYSET_CONTAINS_GROUP_KINDS_ANNOTATION,
+    APPLYSET_ID_LABEL, APPLYSET_PART_OF_LABEL, APPLYSET_TOOL, APPLYSET_TOOLING,
+    APPLYSET_TOOLING_ANNOTATION, GroupKind, MemberKey, SetMember, group_kinds_annotation,
+    parse_group_kinds, prunable,
+};
 pub use attributes::{
     AttributeName, AttributeValue, Attributes, BUILTIN_CONTEXT, BUILTIN_NAMESPACE, BUILTIN_SERVICE,
     BUILTIN_VERSION, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, VALIDATION_CONTEXT,
@@ -28,6 +36,10 @@ pub use deployment::{
 };
 pub use entities::{NewRelease, Release, ReleaseDetail, Service, TemplateRef};
 pub use error::ValidationError;
+pub use health::{
+    ContainerState, Health, PodState, StatusCondition, claim_health, deleting_health, job_health,
+    pod_health, rollout_health, service_health,
+};
 pub use names::{Namespace, ServiceName, Version};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
 pub use rollout::{
