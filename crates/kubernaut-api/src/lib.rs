@@ -142,6 +142,10 @@ fn endpoints() -> Vec<(&'static str, Vec<(Method, Route)>)> {
             "/api/services/{id}",
             vec![get(web::get().to(services::get))],
         ),
+        (
+            "/api/services/{id}/live",
+            vec![get(web::get().to(services::live))],
+        ),
     ]
 }
 

@@ -152,6 +152,7 @@ impl Modify for BearerToken {
         handlers::deployments::cancel,
         handlers::services::list,
         handlers::services::get,
+        handlers::services::live,
         handlers::contexts::list,
         handlers::tokens::list,
         handlers::tokens::create,

@@ -3,15 +3,15 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use kubernaut_app::ContextInfo;
-use kubernaut_app::{Principal, ServiceDetail};
+use kubernaut_app::{DryRunReport, LiveObject, Principal, ServiceDetail};
 use kubernaut_domain::{
     Attributes, AuditEvent, Deployment, DeploymentDetail, Grants, LogEntry, Paged, Release,
     ReleaseDetail, Service, Token,
 };
 use kubernaut_wire::{
-    AuditEventBody, ContextBody, DeploymentBody, DeploymentReleaseBody, GrantBody, LogLineBody,
-    PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody, TokenBody,
-    WhoamiBody,
+    AuditEventBody, ContextBody, DeploymentBody, DeploymentReleaseBody, DryRunBody,
+    DryRunObjectBody, GrantBody, LiveBody, LiveObjectBody, LogLineBody, PageBody, ReleaseBody,
+    ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody, TokenBody, WhoamiBody,
 };
 
 fn timestamp(at: DateTime<Utc>) -> String {
@@ -180,6 +180,46 @@ pub(crate) fn audit_event(event: AuditEvent) -> AuditEventBody {
         request_id: event.request_id,
         details: event.details,
         hash: event.hash,
+    }
+}
+
+/// What a dry run found.
+pub(crate) fn dry_run(report: DryRunReport) -> DryRunBody {
+    DryRunBody {
+        manifest: report.manifest,
+        objects: report
+            .objects
+            .into_iter()
+            .map(|object| DryRunObjectBody {
+                api_version: object.object.api_version,
+                kind: object.object.kind,
+                name: object.object.name,
+                namespace: object.namespace,
+                action: object.action.as_str().to_owned(),
+                diff: object.diff,
+            })
+            .collect(),
+    }
+}
+
+/// A service's live objects in a context.
+pub(crate) fn live(context: &str, objects: Vec<LiveObject>) -> LiveBody {
+    LiveBody {
+        context: context.to_owned(),
+        objects: objects
+            .into_iter()
+            .map(|object| {
+                let (health, message) = object.health();
+                LiveObjectBody {
+                    api_version: object.api_version,
+                    kind: object.kind,
+                    name: object.name,
+                    namespace: object.namespace,
+                    health: health.as_str().to_owned(),
+                    message,
+                }
+            })
+            .collect(),
     }
 }
 

@@ -753,3 +753,187 @@ async fn a_failed_deployment_with_auto_rollback_rolls_itself_back() {
         failed_id.as_str()
     );
 }
+
+const TWO_OBJECTS: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: app
+          image: \"{{image}}\"
+{{#extra}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-extra
+data:
+  extra: \"{{extra}}\"
+{{/extra}}
+";
+
+#[actix_web::test]
+async fn dry_run_prune_and_live_objects_follow_the_service_applyset() {
+    let db = TestDatabase::sqlite();
+    let harness = Harness::new(&db, Duration::from_secs(5)).await;
+    let app = app(harness.state.clone()).await;
+    let release = |version: &str, extra: Option<&str>| {
+        let mut attributes = json!({"image": format!("web:{version}")});
+        if let Some(extra) = extra {
+            attributes["extra"] = json!(extra);
+        }
+        post(
+            "/api/releases",
+            &json!({"service": "web", "version": version, "template": TWO_OBJECTS,
+                    "attributes": attributes}),
+        )
+    };
+    send(&app, release("1", Some("yes"))).await;
+    send(&app, release("2", None)).await;
+    let deploy = |version: &str, query: &str, prune: bool| {
+        post(
+            &format!("/api/deployments{query}"),
+            &json!({"service": "web", "version": version, "context": "sandbox", "prune": prune}),
+        )
+    };
+
+    // A dry run of the first release: everything would be created; nothing is stored.
+    let (status, _, dry) = send(&app, deploy("1", "?dryRun=true", true)).await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    let actions: Vec<(String, String)> = dry["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap().to_owned(),
+                o["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("ConfigMap".to_owned(), "create".to_owned()),
+            ("Deployment".to_owned(), "create".to_owned())
+        ]
+    );
+    assert!(dry["manifest"].as_str().unwrap().contains("web-extra"));
+    let (_, _, none) = send(&app, test::TestRequest::get().uri("/api/deployments")).await;
+    assert_eq!(none["count"], 0, "a dry run stores nothing");
+    assert!(
+        harness
+            .sandbox
+            .object("default", "Deployment", "web")
+            .is_none()
+    );
+    let (status, _, body) = send(&app, deploy("1", "?dryRun=true&wait=5", true)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (_, _, first) = send(&app, deploy("1", "?wait=10", true)).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    // An object of the same kind and namespace that kubernaut never applied.
+    let (_, _, services) = send(&app, test::TestRequest::get().uri("/api/services?name=web")).await;
+    let service_id = services["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _, live) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/services/{service_id}/live?context=sandbox")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{live}");
+    let mut live_objects: Vec<(String, String)> = live["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["name"].as_str().unwrap()
+                ),
+                o["health"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    live_objects.sort();
+    assert_eq!(
+        live_objects,
+        [
+            ("ConfigMap/web-extra".to_owned(), "healthy".to_owned()),
+            ("Deployment/web".to_owned(), "healthy".to_owned())
+        ]
+    );
+
+    // Release 2 drops the ConfigMap: the dry run says it would be pruned.
+    let (_, _, dry) = send(&app, deploy("2", "?dryRun=true", true)).await;
+    let pruned: Vec<&Value> = dry["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["action"] == "prune")
+        .collect();
+    assert_eq!(pruned.len(), 1, "{dry}");
+    assert_eq!(pruned[0]["name"], "web-extra");
+    let configured = dry["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap();
+    assert_eq!(configured["action"], "configure");
+    assert!(
+        configured["diff"].as_str().unwrap().contains("web:2"),
+        "{configured}"
+    );
+    let (_, _, kept) = send(&app, deploy("2", "?dryRun=true", false)).await;
+    assert!(
+        kept["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["action"] != "prune"),
+        "prune: false prunes nothing: {kept}"
+    );
+
+    // Deploying it with prune: false keeps the ConfigMap; with prune it goes.
+    let (_, _, second) = send(&app, deploy("2", "?wait=10", false)).await;
+    assert_eq!(second["status"], "succeeded");
+    assert_eq!(second["prune"], false);
+    assert!(
+        harness
+            .sandbox
+            .object("default", "ConfigMap", "web-extra")
+            .is_some()
+    );
+    let (_, _, third) = send(&app, deploy("2", "?wait=10", true)).await;
+    assert_eq!(third["status"], "succeeded", "{third}");
+    assert!(
+        log_lines(&third).contains(&"configmap/web-extra pruned".to_owned()),
+        "{third}"
+    );
+    assert!(
+        harness
+            .sandbox
+            .object("default", "ConfigMap", "web-extra")
+            .is_none()
+    );
+    assert!(
+        harness
+            .sandbox
+            .object("default", "Deployment", "web")
+            .is_some()
+    );
+
+    let (status, _, body) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/api/services/{service_id}/live")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(message(&body), "context is required");
+}

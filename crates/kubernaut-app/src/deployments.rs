@@ -8,12 +8,38 @@ use kubernaut_domain::{
     Paged, ReleaseDetail, ServiceName, Version, Visibility, rollback_excludes,
 };
 use kubernaut_store::{Cancellation, Deletion, DeploymentFilter, ServiceFilter, Store};
+use std::sync::Arc;
+
+use kubernaut_cluster::{
+    ApplySet, Cluster, ClusterError, DryRun, DryRunAction, LiveObject, apply_order,
+};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::caller::server_event;
 use crate::error::not_found;
 use crate::{App, AppError, Caller, Target, blocking, deploy};
+
+/// What a dry run found.
+#[derive(Debug, Clone)]
+pub struct DryRunReport {
+    /// The rendered manifest.
+    pub manifest: String,
+    /// Per object, what deploying would do, then what a prune would delete.
+    pub objects: Vec<DryRun>,
+}
+
+/// A cluster's answer as the caller sees it: an object the API server refused is the request's
+/// fault (400); a cluster that cannot be reached or answered oddly is a lost dependency (503).
+fn cluster_error(error: ClusterError) -> AppError {
+    match error {
+        ClusterError::Rejected { code, .. } if (400..500).contains(&code) => {
+            AppError::Invalid(error.to_string())
+        }
+        ClusterError::ApplySet { .. } => AppError::Conflict(error.to_string()),
+        _ => AppError::Unavailable(error.to_string()),
+    }
+}
 
 /// How often a waiting request reads the deployment again when no signal wakes it.
 const WAIT_POLL: Duration = Duration::from_millis(200);
@@ -121,30 +147,11 @@ impl App {
         request: DeploymentRequest,
     ) -> Result<DeploymentDetail, AppError> {
         let context = request.context;
-        if !self.contexts.contains(context.as_str()) {
-            let known: Vec<String> = self.contexts.list().into_iter().map(|c| c.name).collect();
-            return Err(AppError::Invalid(format!(
-                "context {context} is not configured on this server; known contexts: {}",
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        }
-        let store = self.store.clone();
-        let lookup = request.release;
-        let rollback = matches!(lookup, ReleaseLookup::LastGood(..));
-        let visible = caller.grants().visible_namespaces();
-        let lane_context = context.clone();
-        let release = blocking(move || lookup.find(&store, &lane_context, &visible)).await?;
-        let target = Target {
-            resource_type: "deployment",
-            resource_id: None,
-            namespace: release.release.service.namespace.as_str(),
-            context: Some(context.as_str()),
-        };
-        self.authorize(caller, Action::Deploy, target).await?;
+        self.configured(&context)?;
+        let rollback = matches!(request.release, ReleaseLookup::LastGood(..));
+        let release = self
+            .release_to_deploy(caller, request.release, &context)
+            .await?;
         let (app, caller) = (self.clone(), caller.clone());
         let detail = blocking(move || {
             app.store_deployment(
@@ -159,6 +166,124 @@ impl App {
         .await?;
         self.signals.stored();
         Ok(detail)
+    }
+
+    /// Refuses a context this server does not know, naming those it knows.
+    fn configured(&self, context: &ContextName) -> Result<(), AppError> {
+        if self.contexts.contains(context.as_str()) {
+            return Ok(());
+        }
+        let known: Vec<String> = self.contexts.list().into_iter().map(|c| c.name).collect();
+        Err(AppError::Invalid(format!(
+            "context {context} is not configured on this server; known contexts: {}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )))
+    }
+
+    /// The release a request deploys, if the caller may read it and deploy it to `context`.
+    async fn release_to_deploy(
+        &self,
+        caller: &Caller,
+        lookup: ReleaseLookup,
+        context: &ContextName,
+    ) -> Result<ReleaseDetail, AppError> {
+        let store = self.store.clone();
+        let visible = caller.grants().visible_namespaces();
+        let lane_context = context.clone();
+        let release = blocking(move || lookup.find(&store, &lane_context, &visible)).await?;
+        let target = Target {
+            resource_type: "deployment",
+            resource_id: None,
+            namespace: release.release.service.namespace.as_str(),
+            context: Some(context.as_str()),
+        };
+        self.authorize(caller, Action::Deploy, target).await?;
+        Ok(release)
+    }
+
+    /// What deploying would do, storing and applying nothing: the rendered manifest and, per
+    /// object, a server-side apply with `dryRun=All` (create, configure or unchanged, with a
+    /// diff), then the objects a prune would delete.
+    pub async fn dry_run_deployment(
+        &self,
+        caller: &Caller,
+        request: DeploymentRequest,
+    ) -> Result<DryRunReport, AppError> {
+        let context = request.context;
+        self.configured(&context)?;
+        let release = self
+            .release_to_deploy(caller, request.release, &context)
+            .await?;
+        let app = self.clone();
+        let render_context = context.clone();
+        let (manifest, mut objects) = blocking(move || {
+            let template = app.templates.get(&release.source)?;
+            let manifest = deploy::render(
+                &release,
+                &template,
+                &render_context,
+                app.allow_cluster_scoped,
+            )?;
+            let objects = deploy::objects(
+                &manifest,
+                &release.release.service.namespace,
+                app.allow_cluster_scoped,
+            )?;
+            let set = ApplySet::for_service(
+                &release.release.service.name,
+                &release.release.service.namespace,
+            );
+            Ok((manifest.yaml, (objects, set)))
+        })
+        .await?;
+        let (objects, set) = (&mut objects.0, objects.1);
+        apply_order(objects);
+        let cluster = self.cluster(&context).await?;
+        let mut report = set
+            .dry_run(cluster.as_ref(), objects)
+            .await
+            .map_err(cluster_error)?;
+        if !request.prune {
+            report.retain(|object| object.action != DryRunAction::Prune);
+        }
+        Ok(DryRunReport {
+            manifest,
+            objects: report,
+        })
+    }
+
+    /// The members of a service's ApplySet in a context as the cluster has them now, each with
+    /// its health, if the caller may read the service.
+    pub async fn live_objects(
+        &self,
+        caller: &Caller,
+        service_id: Uuid,
+        context: &ContextName,
+    ) -> Result<Vec<LiveObject>, AppError> {
+        let service = self.service(caller, service_id).await?.service;
+        self.configured(context)?;
+        let cluster = self.cluster(context).await?;
+        ApplySet::for_service(&service.name, &service.namespace)
+            .live(cluster.as_ref())
+            .await
+            .map_err(cluster_error)
+    }
+
+    /// The cluster of a configured context.
+    async fn cluster(&self, context: &ContextName) -> Result<Arc<dyn Cluster>, AppError> {
+        self.contexts
+            .cluster(context.as_str())
+            .await
+            .map_err(cluster_error)?
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "context {context} is not configured on this server"
+                ))
+            })
     }
 
     /// Rolls back a failed deployment that asked for it: deploys the lane's last good release

@@ -33,11 +33,12 @@ pub use kubernaut_store::{
 pub use crate::audit::AuditVerification;
 pub use crate::auth::{AuthOptions, Authenticator, TOKEN_CACHE_TTL};
 pub use crate::caller::{Caller, Principal};
-pub use crate::deployments::{DeploymentRequest, ReleaseLookup};
+pub use crate::deployments::{DeploymentRequest, DryRunReport, ReleaseLookup};
 pub use crate::error::AppError;
 pub use crate::metrics::Metrics;
 pub use crate::templates::TemplateCache;
 pub use crate::tokens::CreatedToken;
+pub use kubernaut_cluster::{DryRun, DryRunAction, LiveObject};
 
 use crate::deploy::Signals;
 

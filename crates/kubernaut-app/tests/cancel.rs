@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use kubernaut_app::deploy::{Worker, WorkerOptions};
 use kubernaut_app::{App, AuthOptions, Caller, DeploymentRequest, ReleaseLookup};
-use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
+use kubernaut_cluster::{
+    Applied, Cluster, ClusterError, ContextKind, Contexts, LiveObject, Object, ObjectRef, Workload,
+};
 use kubernaut_domain::{
     Attributes, ContextName, DeploymentStatus, Namespace, NewRelease, Rollout, ServiceName,
     TemplateSource, Version,
@@ -28,7 +30,8 @@ metadata:
 
 const ADMIN: &str = "knt_cancel-test-admin-0123456789abcdef0123456789";
 
-/// A cluster whose applies wait for a permit, recording what they applied.
+/// A cluster whose applies of ConfigMaps wait for a permit, recording what they applied. The
+/// ApplySet's parent (a Secret) passes at once.
 #[derive(Debug)]
 struct GatedCluster {
     permits: Semaphore,
@@ -39,6 +42,9 @@ struct GatedCluster {
 #[async_trait::async_trait]
 impl Cluster for GatedCluster {
     async fn apply(&self, _: &str, object: &Object) -> Result<Applied, ClusterError> {
+        if object.kind != "ConfigMap" {
+            return Ok(Applied::Created);
+        }
         self.started.notify_one();
         self.permits.acquire().await.unwrap().forget();
         self.applied.lock().unwrap().push(object.name.clone());
@@ -47,6 +53,10 @@ impl Cluster for GatedCluster {
 
     async fn rollout(&self, _: &str, _: &Workload) -> Result<Rollout, ClusterError> {
         Ok(Rollout::Done)
+    }
+
+    async fn get(&self, _: &str, _: &ObjectRef) -> Result<Option<LiveObject>, ClusterError> {
+        Ok(None)
     }
 }
 

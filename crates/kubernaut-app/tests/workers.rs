@@ -2,16 +2,18 @@
 //! runs exactly once, one at a time per service and context, in creation order; a deployment
 //! whose worker died is resumed. On SQLite always, on PostgreSQL when configured.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kubernaut_app::deploy::{Worker, WorkerOptions, render};
 use kubernaut_app::{App, AuthOptions};
-use kubernaut_cluster::{Applied, Cluster, ClusterError, ContextKind, Contexts, Object, Workload};
+use kubernaut_cluster::{
+    Applied, Cluster, ClusterError, ContextKind, Contexts, LiveObject, Object, ObjectRef, Workload,
+};
 use kubernaut_domain::{
-    Attributes, ContextName, DeploymentStatus, Namespace, NewDeployment, NewRelease, Rollout,
-    ServiceName, TemplateSource, Version,
+    Attributes, ContextName, DeploymentStatus, GroupKind, Namespace, NewDeployment, NewRelease,
+    Rollout, ServiceName, TemplateSource, Version,
 };
 use kubernaut_store::Store;
 use kubernaut_store::testing::TestDatabase;
@@ -43,6 +45,10 @@ struct RecordingCluster {
 #[async_trait::async_trait]
 impl Cluster for RecordingCluster {
     async fn apply(&self, _namespace: &str, object: &Object) -> Result<Applied, ClusterError> {
+        if object.kind != "ConfigMap" {
+            // The ApplySet's parent.
+            return Ok(Applied::Created);
+        }
         let version: u32 = object.body["data"]["version"]
             .as_str()
             .unwrap()
@@ -57,6 +63,19 @@ impl Cluster for RecordingCluster {
 
     async fn rollout(&self, _: &str, _: &Workload) -> Result<Rollout, ClusterError> {
         Ok(Rollout::Done)
+    }
+
+    async fn get(&self, _: &str, _: &ObjectRef) -> Result<Option<LiveObject>, ClusterError> {
+        Ok(None)
+    }
+
+    async fn members(
+        &self,
+        _: &str,
+        _: &str,
+        _: &BTreeSet<GroupKind>,
+    ) -> Result<Vec<LiveObject>, ClusterError> {
+        Ok(Vec::new())
     }
 }
 
@@ -197,6 +216,10 @@ impl Cluster for HangingCluster {
 
     async fn rollout(&self, _: &str, _: &Workload) -> Result<Rollout, ClusterError> {
         std::future::pending().await
+    }
+
+    async fn get(&self, _: &str, _: &ObjectRef) -> Result<Option<LiveObject>, ClusterError> {
+        Ok(None)
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use kubernaut_domain::{ContextName, DeploymentStatus, Namespace, Stream};
+use kubernaut_domain::{ContextName, DeploymentStatus, Namespace, ServiceName, Stream};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -41,6 +41,8 @@ pub struct Claim {
     pub attempt: i32,
     /// The service deployed.
     pub service_id: Uuid,
+    /// Its name.
+    pub service: ServiceName,
     /// Who created the deployment.
     pub created_by: String,
     /// Whether a failure rolls it back by itself.
@@ -216,21 +218,38 @@ fn resume_lapsed(
 }
 
 fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
-    let (context, namespace, manifest, attempt, service_id, created_by, auto_rollback, prune) =
-        deployments::table
-            .inner_join(services::table)
-            .filter(deployments::id.eq(id))
-            .select((
-                deployments::context,
-                services::namespace,
-                deployments::manifest,
-                deployments::attempts,
-                deployments::service_id,
-                deployments::created_by,
-                deployments::auto_rollback,
-                deployments::prune,
-            ))
-            .first::<(String, String, String, i32, String, String, i32, i32)>(conn)?;
+    let (
+        context,
+        (namespace, service),
+        manifest,
+        attempt,
+        service_id,
+        created_by,
+        auto_rollback,
+        prune,
+    ) = deployments::table
+        .inner_join(services::table)
+        .filter(deployments::id.eq(id))
+        .select((
+            deployments::context,
+            (services::namespace, services::name),
+            deployments::manifest,
+            deployments::attempts,
+            deployments::service_id,
+            deployments::created_by,
+            deployments::auto_rollback,
+            deployments::prune,
+        ))
+        .first::<(
+            String,
+            (String, String),
+            String,
+            i32,
+            String,
+            String,
+            i32,
+            i32,
+        )>(conn)?;
     Ok(Claim {
         id: uuid(id)?,
         context: ContextName::parse(&context).map_err(corrupt)?,
@@ -238,6 +257,7 @@ fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
         manifest,
         attempt,
         service_id: uuid(&service_id)?,
+        service: ServiceName::parse(&service).map_err(corrupt)?,
         created_by,
         auto_rollback: auto_rollback != 0,
         prune: prune != 0,

@@ -8,6 +8,7 @@ mod deployment;
 mod error;
 mod page;
 mod release;
+mod safer;
 mod service;
 mod token;
 
@@ -18,5 +19,6 @@ pub use error::ErrorBody;
 pub use kubernaut_domain::{DeploymentStatus, Stream};
 pub use page::PageBody;
 pub use release::{CreateRelease, ReleaseBody, TemplateBody};
+pub use safer::{DryRunBody, DryRunObjectBody, LiveBody, LiveObjectBody};
 pub use service::{ServiceBody, ServiceDetailBody, ServiceRef};
 pub use token::{CreateToken, GrantBody, TokenBody, WhoamiBody};

@@ -27,12 +27,16 @@ const MAX_WAIT_SECS: u64 = 900;
 /// `POST /api/deployments`: renders the release for the context, stores the deployment as
 /// pending (202), and with `?wait=N` answers 200 once it ended or N seconds passed.
 #[utoipa::path(post, path = "/api/deployments", tag = "deployments",
-    params(("wait" = Option<u64>, Query, description = "Seconds (0 to 900) to wait for the deployment to end")),
+    params(
+        ("wait" = Option<u64>, Query, description = "Seconds (0 to 900) to wait for the deployment to end"),
+        ("dryRun" = Option<bool>, Query, description = "true: store and apply nothing; answer what deploying would do")
+    ),
     request_body = CreateDeployment,
     responses(
         (status = 202, description = "Stored as pending; Location names it", body = DeploymentBody, headers(("Location" = String))),
-        (status = 200, description = "With wait: its state when it ended or the wait passed", body = DeploymentBody, headers(("Location" = String))),
-        (status = 400, description = "Invalid field, unknown context, or a manifest that cannot be applied", body = ErrorBody),
+        (status = 200, description = "With wait: its state when it ended or the wait passed (a DeploymentBody with a Location header); with dryRun: what deploying would do (a DryRunBody)", body = DeploymentBody),
+        (status = 400, description = "Invalid field, unknown context, or a manifest that cannot be applied (with dryRun: also an object the API server refuses)", body = ErrorBody),
+        (status = 409, description = "A rollback with nothing to roll back to, or an ApplySet parent that is not kubernaut's", body = ErrorBody),
         (status = 403, description = "No grant allows deploying to the context in the namespace", body = ErrorBody),
         (status = 404, description = "Unknown or deleted release, or not readable by the token", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit", body = ErrorBody),
@@ -46,9 +50,13 @@ pub(crate) async fn create(
     req: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let wait = parse_wait(req.query_string())?;
+    let (wait, dry_run) = parse_create_query(req.query_string())?;
     let request: CreateDeployment = body::json(&req, payload, state.body_limit).await?;
     let request = deployment_request(request)?;
+    if dry_run {
+        let report = state.app.dry_run_deployment(&caller, request).await?;
+        return Ok(HttpResponse::Ok().json(wire::dry_run(report)));
+    }
     let detail = state.app.create_deployment(&caller, request).await?;
     let id = detail.deployment.id;
     let location = format!("/api/deployments/{id}");
@@ -129,10 +137,14 @@ fn deployment_request(request: CreateDeployment) -> Result<DeploymentRequest, Ap
     })
 }
 
-/// `?wait=<seconds>`, the only query parameter `POST /api/deployments` takes.
-fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
-    let mut parameters = parameters(query, &["wait"], "POST /api/deployments accepts wait")?;
-    parameters
+/// The query of `POST /api/deployments`: `wait=<seconds>` and `dryRun=true|false`, not both.
+fn parse_create_query(query: &str) -> Result<(Option<Duration>, bool), ApiError> {
+    let mut parameters = parameters(
+        query,
+        &["wait", "dryRun"],
+        "POST /api/deployments accepts wait and dryRun",
+    )?;
+    let wait = parameters
         .remove("wait")
         .map(|value| {
             value
@@ -147,7 +159,22 @@ fn parse_wait(query: &str) -> Result<Option<Duration>, ApiError> {
                     ))
                 })
         })
-        .transpose()
+        .transpose()?;
+    let dry_run = match parameters.remove("dryRun").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "dryRun must be true or false, got {other:?}"
+            )));
+        }
+    };
+    if dry_run && wait.is_some() {
+        return Err(ApiError::BadRequest(
+            "a dry run stores nothing to wait for: give dryRun or wait, not both".to_owned(),
+        ));
+    }
+    Ok((wait, dry_run))
 }
 
 /// `GET /api/deployments`: newest first, filtered by service, namespace, version, context,

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kubernaut_cluster::{Cluster, Workload, apply_order};
+use std::collections::BTreeSet;
+
+use kubernaut_cluster::{ApplySet, Cluster, ClusterError, Object, Workload, apply_order};
+use kubernaut_domain::GroupKind;
 use kubernaut_domain::{DeploymentStatus, Rollout, Stream};
 use kubernaut_store::{Claim, Progress, Store, StoreError};
 use kubernaut_template::Manifest;
@@ -97,6 +100,15 @@ pub(crate) async fn run(
         .map_err(|e| Stop::Failed(e.to_string()))?;
     apply_order(&mut objects);
 
+    // The service's objects in this context form an ApplySet: label them, and let the parent
+    // list their kinds before anything is applied, so that a later prune finds them.
+    let set = ApplySet::for_service(&claim.service, &claim.namespace);
+    recorder.check_cancel().await?;
+    let kinds = set
+        .prepare(cluster.as_ref(), &mut objects)
+        .await
+        .map_err(|e| Stop::Failed(e.to_string()))?;
+
     let namespace = claim.namespace.as_str();
     for object in &objects {
         recorder.check_cancel().await?;
@@ -131,11 +143,45 @@ pub(crate) async fn run(
     for workload in &workloads {
         watch(recorder, cluster.as_ref(), workload, options).await?;
     }
+    let pruned = if claim.prune {
+        prune(recorder, cluster.as_ref(), &set, &kinds, &objects).await?
+    } else {
+        0
+    };
     Ok(format!(
-        "succeeded: {} object(s) applied, {} workload(s) rolled out",
+        "succeeded: {} object(s) applied, {} workload(s) rolled out, {pruned} pruned",
         objects.len(),
         workloads.len()
     ))
+}
+
+/// Deletes the members of the service's ApplySet that the manifest no longer holds, one log
+/// line each, then narrows the parent to the manifest's kinds; how many it deleted.
+async fn prune(
+    recorder: &Recorder,
+    cluster: &dyn Cluster,
+    set: &ApplySet,
+    kinds: &BTreeSet<GroupKind>,
+    objects: &[Object],
+) -> Result<usize, Stop> {
+    let failed = |e: ClusterError| Stop::Failed(format!("cannot prune: {e}"));
+    let members = set
+        .prunable_members(cluster, kinds, objects)
+        .await
+        .map_err(failed)?;
+    for member in &members {
+        recorder.check_cancel().await?;
+        let deleted = cluster.delete(set.namespace(), &member.object_ref()).await;
+        recorder
+            .metrics
+            .cluster_request(recorder.claim.context.as_str(), "delete", &deleted);
+        deleted.map_err(failed)?;
+        recorder
+            .line(Stream::Stdout, format!("{} pruned", member.display_name()))
+            .await?;
+    }
+    set.commit(cluster, objects).await.map_err(failed)?;
+    Ok(members.len())
 }
 
 /// Polls a workload's rollout until it is done, failed, or the rollout timeout passed; logs each
