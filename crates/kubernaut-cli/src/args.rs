@@ -70,7 +70,7 @@ Exit codes:
   2  invalid arguments
   3  the deployment failed (also when --auto-rollback rolled it back)
   4  timed out waiting for the deployment (it goes on on the server)
-  5  the deployment was canceled";
+  5  the deployment was canceled; for diff: something would change";
 
 /// A token as given: its `Debug` output does not show it.
 #[derive(Clone)]
@@ -143,6 +143,34 @@ Example:
     --template kubernetes.yaml --attr image=registry.example.com/hello-world:$BUILD_NUMBER \\
     --context prod-eu --auto-rollback")]
     Ship(ShipArgs),
+    /// Show what deploying a release would change, applying nothing (like kubectl diff)
+    #[command(after_help = "\
+Prints, per object, what deploying would do: create, configure, unchanged, or prune (an object
+of the service that the release no longer holds, deleted after a successful rollout unless
+--no-prune), each with the unified diff of the live object and the result. With --output json:
+the server's dry-run body, manifest included.
+
+Exit codes (like kubectl diff):
+  0  every object is unchanged and nothing would be pruned
+  5  something would change
+  1  the dry run failed (an unknown release or context, a refused token or object, ...)
+  2  invalid arguments
+
+Examples:
+  kubernaut diff --service hello-world --version 43 --context prod-eu
+  kubernaut diff --release 0193a1e2-... --context prod-eu --no-prune
+  kubernaut -o json diff --service jobs-api --namespace jobs --version 7 --context prod-eu")]
+    Diff(DiffArgs),
+    /// Show a service's objects in a context as the cluster has them, with their health
+    #[command(after_help = "\
+The objects are those kubernaut deployed for the service in the context (its ApplySet), each
+with its health (healthy, progressing, degraded or unknown) and why. Exit 0 when they could be
+read, whatever their health; 1 on error (an unknown service or context, a refused token).
+
+Examples:
+  kubernaut status --service hello-world --context prod-eu
+  kubernaut -o json status --service jobs-api --namespace jobs --context prod-eu")]
+    Status(StatusArgs),
     /// Create, list, show and revoke API tokens (global admins)
     #[command(subcommand)]
     Token(TokenCommand),
@@ -447,6 +475,44 @@ pub struct DeployArgs {
     /// the server is unavailable)
     #[arg(long, value_name = "SECS", default_value_t = 600, requires = "wait")]
     pub timeout: u64,
+}
+
+/// Which release to dry-run where.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The release's id
+    #[arg(long, required_unless_present = "service", conflicts_with_all = ["service", "version", "namespace"])]
+    pub release: Option<String>,
+    /// The service's name (with --version)
+    #[arg(long, requires = "version")]
+    pub service: Option<String>,
+    /// The service's namespace [default: default]
+    #[arg(long, requires = "service")]
+    pub namespace: Option<String>,
+    /// The version (with --service)
+    #[arg(long, requires = "service")]
+    pub version: Option<String>,
+    /// The context (cluster) to compare with
+    #[arg(long)]
+    pub context: String,
+    /// Leave out the service's objects that the release no longer holds (as deploy --no-prune
+    /// would keep them)
+    #[arg(long)]
+    pub no_prune: bool,
+}
+
+/// Which service's objects to show where.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The service's name
+    #[arg(long)]
+    pub service: String,
+    /// The service's namespace [default: default]
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// The context (cluster) to read
+    #[arg(long)]
+    pub context: String,
 }
 
 /// Which service to roll back where.

@@ -22,6 +22,10 @@ pub enum CliError {
     /// Waiting for the deployment timed out (exit 4).
     #[error("{0}")]
     TimedOut(String),
+    /// `diff` found something that deploying would change (exit 5, like `kubectl diff`'s 1);
+    /// not an error to print: standard output shows what.
+    #[error("deploying would change the cluster")]
+    WouldChange,
 }
 
 impl CliError {
@@ -31,8 +35,13 @@ impl CliError {
             CliError::Request(_) | CliError::Failed(_) => 1,
             CliError::DeploymentFailed(_) => 3,
             CliError::TimedOut(_) => 4,
-            CliError::DeploymentCanceled(_) => 5,
+            CliError::DeploymentCanceled(_) | CliError::WouldChange => 5,
         })
+    }
+
+    /// Whether the outcome is told by standard output alone, without an error line.
+    pub fn is_silent(&self) -> bool {
+        matches!(self, CliError::WouldChange)
     }
 
     /// This error, with a hint when the server wanted a token and none was given.
@@ -80,5 +89,12 @@ mod tests {
             forbidden.with_token_hint(false).to_string(),
             "token \"ci\" may not deploy"
         );
+    }
+
+    #[test]
+    fn a_diff_with_changes_exits_5_without_an_error_line() {
+        assert_eq!(CliError::WouldChange.exit_code(), ExitCode::from(5));
+        assert!(CliError::WouldChange.is_silent());
+        assert!(!CliError::Failed("x".to_owned()).is_silent());
     }
 }

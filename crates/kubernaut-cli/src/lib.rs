@@ -20,7 +20,7 @@ use kubernaut_client::{
 
 use crate::args::{
     AuditCommand, Cli, Command, DeploymentCommand, Output, PagingArgs, ReleaseArgs, ReleaseCommand,
-    ServicesCommand, TokenCommand,
+    ServicesCommand, StatusArgs, TokenCommand,
 };
 use crate::error::CliError;
 
@@ -41,7 +41,9 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("kubernaut: {error}");
+            if !error.is_silent() {
+                eprintln!("kubernaut: {error}");
+            }
             error.exit_code()
         }
     }
@@ -118,6 +120,25 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
             };
             deploy(client, output, &shipment, Some(timeout)).await
         }
+        Command::Diff(args) => {
+            let request = CreateDeployment {
+                release: args.release,
+                service: args.service,
+                namespace: args.namespace,
+                version: args.version,
+                context: Some(args.context),
+                prune: args.no_prune.then_some(false),
+                ..CreateDeployment::default()
+            };
+            let dry_run = client.dry_run_deployment(&request).await?;
+            output::dry_run(output, &dry_run);
+            if dry_run.objects.iter().all(output::is_unchanged) {
+                Ok(())
+            } else {
+                Err(CliError::WouldChange)
+            }
+        }
+        Command::Status(args) => status(client, output, args).await,
         Command::Token(command) => token(client, output, command).await,
         Command::Whoami => {
             output::whoami(output, &client.whoami().await?);
@@ -315,6 +336,28 @@ async fn services(
         }
         ServicesCommand::Get(id) => output::service(output, &client.service(&id.id).await?),
     }
+    Ok(())
+}
+
+/// `status`: finds the service by name and namespace, then reads its objects in the context.
+async fn status(client: &Client, output: Output, args: StatusArgs) -> Result<(), CliError> {
+    let namespace = args.namespace.unwrap_or_else(|| "default".to_owned());
+    let filter = ServiceFilter {
+        name: Some(args.service.clone()),
+        namespace: Some(namespace.clone()),
+    };
+    let services = client.services(&filter, Paging::default()).await?;
+    let service = services.items.first().ok_or_else(|| {
+        CliError::Failed(format!(
+            "service {} in namespace {namespace} does not exist (or the token may not read \
+             that namespace)",
+            args.service
+        ))
+    })?;
+    let live = client
+        .live_objects(&service.id.to_string(), &args.context)
+        .await?;
+    output::live(output, &live, &args.service, &namespace);
     Ok(())
 }
 

@@ -3,8 +3,9 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{ContentArrangement, Table};
 use kubernaut_client::{
-    AuditEventBody, ContextBody, DeploymentBody, DeploymentStatus, GrantBody, LogLineBody,
-    PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, Stream, TokenBody, WhoamiBody,
+    AuditEventBody, ContextBody, DeploymentBody, DeploymentStatus, DryRunBody, DryRunObjectBody,
+    GrantBody, LiveBody, LogLineBody, PageBody, ReleaseBody, ServiceBody, ServiceDetailBody,
+    Stream, TokenBody, WhoamiBody,
 };
 use serde::Serialize;
 
@@ -369,4 +370,104 @@ pub fn log_line(line: &LogLineBody) -> String {
         Stream::Stderr => "error: ",
     };
     format!("{} {marker}{}", line.written_on, line.content)
+}
+
+/// kubectl-style name of an object, as deployment logs write it: the kind in lower case, with
+/// `.group` when its apiVersion has a group, then `/name`: `deployment.apps/hello`,
+/// `service/hello`.
+pub fn object_name(api_version: &str, kind: &str, name: &str) -> String {
+    let kind = kind.to_ascii_lowercase();
+    match api_version.rsplit_once('/') {
+        Some((group, _)) if !group.is_empty() => format!("{kind}.{group}/{name}"),
+        _ => format!("{kind}/{name}"),
+    }
+}
+
+/// Whether deploying would leave `object` as it is.
+pub fn is_unchanged(object: &DryRunObjectBody) -> bool {
+    object.action == "unchanged"
+}
+
+/// A dry run: per object `ACTION KIND/NAME` and its unified diff, then how many objects each
+/// action concerns; or the whole body as JSON.
+pub fn dry_run(output: Output, dry_run: &DryRunBody) {
+    if output == Output::Json {
+        return json(dry_run);
+    }
+    for object in &dry_run.objects {
+        println!(
+            "{} {}",
+            object.action,
+            object_name(&object.api_version, &object.kind, &object.name)
+        );
+        if !object.diff.is_empty() {
+            print!("{}", object.diff);
+            if !object.diff.ends_with('\n') {
+                println!();
+            }
+        }
+    }
+    let count = |action: &str| {
+        dry_run
+            .objects
+            .iter()
+            .filter(|object| object.action == action)
+            .count()
+    };
+    println!(
+        "{} to create, {} to configure, {} unchanged, {} to prune",
+        count("create"),
+        count("configure"),
+        count("unchanged"),
+        count("prune")
+    );
+}
+
+/// Columns of the live objects of `status`.
+pub const LIVE_HEADER: [&str; 3] = ["KIND/NAME", "HEALTH", "MESSAGE"];
+
+/// The live objects of a service in a context as a table (a sentence when there are none), or
+/// the whole body as JSON.
+pub fn live(output: Output, live: &LiveBody, service: &str, namespace: &str) {
+    if output == Output::Json {
+        return json(live);
+    }
+    if live.objects.is_empty() {
+        println!(
+            "service {service} (namespace {namespace}) has no objects in context {}",
+            live.context
+        );
+        return;
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(LIVE_HEADER);
+    for object in &live.objects {
+        table.add_row([
+            object_name(&object.api_version, &object.kind, &object.name),
+            object.health.clone(),
+            object.message.clone(),
+        ]);
+    }
+    println!("{}", trim_lines(&table.to_string()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_are_named_as_kubectl_names_them() {
+        assert_eq!(
+            object_name("apps/v1", "Deployment", "hello"),
+            "deployment.apps/hello"
+        );
+        assert_eq!(object_name("v1", "ConfigMap", "cfg"), "configmap/cfg");
+        assert_eq!(
+            object_name("networking.k8s.io/v1", "Ingress", "web"),
+            "ingress.networking.k8s.io/web"
+        );
+    }
 }

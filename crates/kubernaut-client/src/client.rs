@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 
 use kubernaut_wire::{
     AuditEventBody, AuditVerifyBody, ContextBody, CreateDeployment, CreateRelease, CreateToken,
-    DeploymentBody, ErrorBody, PageBody, ReleaseBody, ServiceBody, ServiceDetailBody, TokenBody,
-    WhoamiBody,
+    DeploymentBody, DryRunBody, ErrorBody, LiveBody, PageBody, ReleaseBody, ServiceBody,
+    ServiceDetailBody, TokenBody, WhoamiBody,
 };
 
 use crate::error::ClientError;
@@ -35,7 +35,7 @@ pub struct Created<T> {
 /// While the server's database is unavailable (a `503`, e.g. during a PostgreSQL restart) or the
 /// server cannot be reached (connection refused, reset, timed out), idempotent requests are
 /// retried for up to the retry budget ([`Client::with_retry_budget`], 30 s by default): every
-/// GET, [`Client::create_release`] and the deletes. [`Client::create_deployment`],
+/// GET, [`Client::create_release`], [`Client::dry_run_deployment`] and the deletes. [`Client::create_deployment`],
 /// [`Client::cancel_deployment`] and [`Client::create_token`] are never retried, nor is any
 /// other error answer (4xx, 500).
 #[derive(Debug, Clone)]
@@ -233,6 +233,47 @@ impl Client {
         }
         let response = self.send(request, Idempotence::NotIdempotent).await?;
         self.read(response).await
+    }
+
+    /// `POST /api/deployments?dryRun=true`: what deploying would do, storing and applying
+    /// nothing: the rendered manifest and, per object in apply order, `create`, `configure` or
+    /// `unchanged` with a unified diff, then the objects a prune would delete (`prune`; none
+    /// with `prune: Some(false)`). The request names its release as for
+    /// [`Client::create_deployment`] (a rollback's too). Retried like a GET: it changes nothing.
+    pub async fn dry_run_deployment(
+        &self,
+        deployment: &CreateDeployment,
+    ) -> Result<DryRunBody, ClientError> {
+        #[derive(Serialize)]
+        struct DryRun {
+            #[serde(rename = "dryRun")]
+            dry_run: bool,
+        }
+        let request = self
+            .request(Method::POST, &["api", "deployments"])
+            .query(&DryRun { dry_run: true })
+            .json(deployment);
+        let response = self.send(request, Idempotence::Idempotent).await?;
+        self.read(response).await
+    }
+
+    /// `GET /api/services/{id}/live?context=NAME`: the service's objects (the members of its
+    /// ApplySet) in `context` as the cluster has them now, each with its health (`healthy`,
+    /// `progressing`, `degraded` or `unknown`) and why. A `400` [`ClientError::Api`] for a
+    /// context the server does not know.
+    pub async fn live_objects(
+        &self,
+        service_id: &str,
+        context: &str,
+    ) -> Result<LiveBody, ClientError> {
+        #[derive(Serialize)]
+        struct Context<'a> {
+            context: &'a str,
+        }
+        self.get(&["api", "services", service_id, "live"], |r| {
+            r.query(&Context { context })
+        })
+        .await
     }
 
     /// `GET /api/deployments`: deployments, newest first, without manifest and log.

@@ -22,7 +22,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Idempotence {
     /// Every GET, `POST /api/releases` (the same release again answers 200 with the same
-    /// release) and DELETEs (204 again): retried.
+    /// release), `POST /api/deployments?dryRun=true` (stores and applies nothing) and DELETEs
+    /// (204 again): retried.
     Idempotent,
     /// `POST /api/deployments`, `POST /api/tokens`: a second attempt would make a second
     /// record, so never retried. Nor `POST /api/deployments/{id}/cancel`: once a first attempt
