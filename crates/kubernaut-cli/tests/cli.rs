@@ -1,8 +1,9 @@
-//! The `kubernaut` binary against the real `kubernaut-server` (sandbox context, SQLite): every
-//! command's happy path, the exit codes of `deploy --wait`, rollbacks (asked for and automatic),
-//! canceling, bad arguments, an unreachable server, a server's 4xx message, tokens (401, 403)
-//! and the audit log, and the hello-world example shipped. Commands run with the test server's bootstrap admin token unless a test
-//! says otherwise.
+//! The `kubernaut` binary against the real `kubernaut-server` (sandbox context, SQLite unless a
+//! test runs on both backends): every command's happy path, the exit codes of `deploy --wait`,
+//! rollbacks (asked for and automatic), canceling, diff and status, bad arguments, an
+//! unreachable server, a server's 4xx message, tokens (401, 403) and the audit log, and the
+//! hello-world example shipped. Commands run with the test server's bootstrap admin token unless
+//! a test says otherwise.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -32,7 +33,7 @@ spec:
 struct Fixture {
     server: Server,
     template: PathBuf,
-    _db: TestDatabase,
+    _db: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -41,17 +42,24 @@ impl Fixture {
         Self::with_env(&[])
     }
 
-    /// A sandbox server with more environment variables (`KUBERNAUT__...` settings).
+    /// A sandbox server on SQLite with more environment variables (`KUBERNAUT__...` settings).
     fn with_env(env: &[(&str, &str)]) -> Self {
         let db = TestDatabase::sqlite();
+        let mut fixture = Self::on(&db, TEMPLATE, env);
+        fixture._db = Some(db);
+        fixture
+    }
+
+    /// A sandbox server on `db`, releasing `template`.
+    fn on(db: &TestDatabase, template: &str, env: &[(&str, &str)]) -> Self {
         let server = Server::start_with(db.url(), &["--sandbox"], env);
         let dir = tempfile::tempdir().unwrap();
-        let template = dir.path().join("kubernetes.yaml");
-        std::fs::write(&template, TEMPLATE).unwrap();
+        let path = dir.path().join("kubernetes.yaml");
+        std::fs::write(&path, template).unwrap();
         Self {
             server,
-            template,
-            _db: db,
+            template: path,
+            _db: None,
             _dir: dir,
         }
     }
@@ -432,6 +440,20 @@ fn bad_arguments_are_exit_code_2() {
             "5",
         ],
         vec!["deployment", "cancel"],
+        vec!["diff", "--service", "hello", "--version", "1"],
+        vec!["diff", "--service", "hello", "--context", "c"],
+        vec!["diff", "--version", "1", "--context", "c"],
+        vec![
+            "diff",
+            "--release",
+            "x",
+            "--service",
+            "hello",
+            "--context",
+            "c",
+        ],
+        vec!["status", "--service", "hello"],
+        vec!["status", "--context", "c"],
     ] {
         let output = kubernaut(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
@@ -1022,3 +1044,147 @@ fn deployment_cancel_stops_a_pending_and_a_rolling_out_deployment() {
         json(fixture.kubernaut(&["-o", "json", "deployment", "list", "--status", "canceled"]));
     assert_eq!(list["count"], 2, "{list}");
 }
+
+/// [`TEMPLATE`] and, with an `extra` attribute, a ConfigMap beside the Deployment.
+const TEMPLATE_WITH_EXTRA: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{service}}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: app
+          image: \"{{image}}\"
+{{#extra}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{service}}-extra
+data:
+  extra: \"{{extra}}\"
+{{/extra}}
+";
+
+fn diff_and_status_show_what_would_change_and_what_runs(db: &TestDatabase) {
+    let fixture = Fixture::on(db, TEMPLATE_WITH_EXTRA, &[]);
+    fixture.release("1", &["--attr", "extra=yes"]);
+    fixture.release("2", &[]);
+    let diff = |version: &str, extra: &[&str]| {
+        let mut args = vec![
+            "diff",
+            "--service",
+            "hello",
+            "--version",
+            version,
+            "--context",
+            "sandbox",
+        ];
+        args.extend(extra);
+        fixture.kubernaut(&args)
+    };
+    let status = |extra: &[&str]| {
+        let mut args = vec!["status", "--service", "hello", "--context", "sandbox"];
+        args.extend(extra);
+        fixture.kubernaut(&args)
+    };
+
+    let (code, out, err) = run(status(&[]));
+    assert_eq!((code, err.as_str()), (Some(0), ""), "{out}");
+    assert_eq!(
+        out,
+        "service hello (namespace default) has no objects in context sandbox\n"
+    );
+
+    // Nothing deployed: everything would be created (exit 5, no error line).
+    let (code, out, err) = run(diff("1", &[]));
+    assert_eq!((code, err.as_str()), (Some(5), ""), "{out}");
+    assert!(out.starts_with("create configmap/hello-extra\n"), "{out}");
+    assert!(out.contains("\ncreate deployment.apps/hello\n"), "{out}");
+    assert!(
+        out.ends_with("\n2 to create, 0 to configure, 0 unchanged, 0 to prune\n"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(deploy(&fixture, "1", &["--wait"]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (code, out, err) = run(diff("1", &[]));
+    assert_eq!((code, err.as_str()), (Some(0), ""), "{out}");
+    assert_eq!(
+        out,
+        "unchanged configmap/hello-extra\nunchanged deployment.apps/hello\n\
+         0 to create, 0 to configure, 2 unchanged, 0 to prune\n"
+    );
+    let (code, out, err) = run(status(&[]));
+    assert_eq!(code, Some(0), "{out}{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|line| line.split_whitespace().take(2).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["KIND/NAME", "HEALTH"],
+            vec!["configmap/hello-extra", "healthy"],
+            vec!["deployment.apps/hello", "healthy"],
+        ],
+        "{out}"
+    );
+
+    // Release 2 changes the image and drops the ConfigMap.
+    let (code, out, err) = run(diff("2", &[]));
+    assert_eq!((code, err.as_str()), (Some(5), ""), "{out}");
+    assert!(
+        out.starts_with(
+            "configure deployment.apps/hello\n--- live/apps.v1.Deployment.default.hello\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n-      - image: hello:1\n+      - image: hello:2\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nprune configmap/hello-extra\n"), "{out}");
+    assert!(
+        out.ends_with("\n0 to create, 1 to configure, 0 unchanged, 1 to prune\n"),
+        "{out}"
+    );
+    let (code, out, _) = run(diff("2", &["--no-prune"]));
+    assert_eq!(code, Some(5), "{out}");
+    assert!(!out.contains("prune configmap"), "{out}");
+    let dry_run = json(diff("1", &["-o", "json"]));
+    assert!(
+        dry_run["manifest"]
+            .as_str()
+            .unwrap()
+            .contains("hello-extra")
+    );
+    assert_eq!(dry_run["objects"].as_array().unwrap().len(), 2, "{dry_run}");
+
+    // Errors: exit 1 with the server's message.
+    let (code, out, err) = run(diff("9", &[]));
+    assert_eq!((code, out.as_str()), (Some(1), ""), "{err}");
+    assert_eq!(
+        err,
+        "kubernaut: release 9 of service hello in namespace default does not exist\n"
+    );
+    let (code, _, err) =
+        run(fixture.kubernaut(&["status", "--service", "hello", "--context", "nowhere"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("nowhere"), "{err}");
+    let (code, _, err) =
+        run(fixture.kubernaut(&["status", "--service", "nope", "--context", "sandbox"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(
+        err,
+        "kubernaut: service nope in namespace default does not exist (or the token may not \
+         read that namespace)\n"
+    );
+    let json_status = json(status(&["-o", "json"]));
+    assert_eq!(json_status["context"], "sandbox", "{json_status}");
+    assert_eq!(json_status["objects"].as_array().unwrap().len(), 2);
+}
+
+kubernaut_tests::on_both_backends!(diff_and_status_show_what_would_change_and_what_runs);
