@@ -111,6 +111,28 @@ impl LoopbackApi {
             .map(|object| serde_json::to_value(object).expect("an object as JSON"))
     }
 
+    /// Creates or updates `object` (a JSON body with `apiVersion`, `kind`, `metadata.name` and
+    /// `metadata.namespace`) by server-side apply as field manager `test`, as another tool or a
+    /// person would.
+    pub fn apply(&self, object: &Value) {
+        let (group, _) = object["apiVersion"]
+            .as_str()
+            .expect("an apiVersion")
+            .rsplit_once('/')
+            .unwrap_or(("", ""));
+        let api = self.api(
+            group,
+            object["kind"].as_str().expect("a kind"),
+            object["metadata"]["namespace"]
+                .as_str()
+                .expect("a namespace"),
+        );
+        let name = object["metadata"]["name"].as_str().expect("a name");
+        self.runtime
+            .block_on(api.patch(name, &PatchParams::apply("test"), &Patch::Apply(object)))
+            .expect("apply to the fake API");
+    }
+
     /// Writes a Deployment's status as its controller would once all `replicas` are updated
     /// and available.
     pub fn roll_out_deployment(&self, namespace: &str, name: &str, replicas: i64) {

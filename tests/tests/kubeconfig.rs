@@ -1,6 +1,7 @@
 //! The real binary deploying through `--kubeconfig` to a Kubernetes API served on loopback
 //! (kube-fake-client behind a small HTTP server): the kubeconfig path, kube-rs client and
-//! server-side apply, end to end. The test plays the Deployment controller.
+//! server-side apply, ApplySet pruning and live objects, end to end. The test plays the
+//! Deployment controller.
 
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -190,7 +191,153 @@ fn a_progress_deadline_exceeded_fails_the_deployment(db: &TestDatabase) {
     assert!(error.contains("has timed out progressing"), "{error}");
 }
 
+/// The ConfigMap of [`TEMPLATE`], only while the `config` attribute is set, and a Deployment.
+const PRUNED_TEMPLATE: &str = "{{#config}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{service}}-config
+data:
+  config: \"{{config}}\"
+---
+{{/config}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{service}}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: {{service}}
+  template:
+    metadata:
+      labels:
+        app: {{service}}
+    spec:
+      containers:
+        - name: app
+          image: \"{{image}}\"
+";
+
+fn a_config_map(namespace: &str, name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": name, "namespace": namespace}, "data": {"owner": "someone else"}})
+}
+
+fn prune_and_live_objects_go_through_the_applyset(db: &TestDatabase) {
+    let api = LoopbackApi::start();
+    let server = start(db, &api);
+    let client = admin_client();
+    // Not members: one named like the member to be dropped, in another namespace; one beside
+    // the members.
+    api.apply(&a_config_map("other", "hello-config"));
+    api.apply(&a_config_map("team", "hello-notes"));
+
+    let release = |version: &str, attributes: Value| -> Value {
+        let response = client
+            .post(server.url("/api/releases"))
+            .json(
+                &json!({"service": "hello", "namespace": "team", "version": version,
+                          "template": PRUNED_TEMPLATE, "attributes": attributes}),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().unwrap()
+    };
+    let deploy = |version: &str| -> Value {
+        let response = client
+            .post(server.url("/api/deployments"))
+            .json(
+                &json!({"service": "hello", "namespace": "team", "version": version,
+                          "context": CONTEXT}),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let path = response.headers()["location"].to_str().unwrap().to_owned();
+        let rolling_out = wait_for(&client, &server, &path, |d| {
+            d["status"] == "rolling_out" || ended(d)
+        });
+        assert_eq!(rolling_out["status"], "rolling_out", "{rolling_out}");
+        api.roll_out_deployment("team", "hello", 1);
+        wait_for(&client, &server, &path, ended)
+    };
+    let first = release("1", json!({"image": "hello:1", "config": "on"}));
+    release("2", json!({"image": "hello:2"}));
+
+    let deployed = deploy("1");
+    assert_eq!(deployed["status"], "succeeded", "{deployed}");
+    let parent = api.get("", "Secret", "team", "kubernaut-hello").unwrap();
+    let id = parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+        .as_str()
+        .unwrap();
+    assert!(
+        id.starts_with("applyset-") && id.ends_with("-v1"),
+        "{parent}"
+    );
+    let annotations = &parent["metadata"]["annotations"];
+    assert_eq!(
+        annotations["applyset.kubernetes.io/tooling"],
+        "kubernaut/v1"
+    );
+    assert_eq!(
+        annotations["applyset.kubernetes.io/contains-group-kinds"],
+        "ConfigMap,Deployment.apps"
+    );
+    for (group, kind, name) in [
+        ("", "ConfigMap", "hello-config"),
+        ("apps", "Deployment", "hello"),
+    ] {
+        let member = api.get(group, kind, "team", name).unwrap();
+        assert_eq!(
+            member["metadata"]["labels"]["applyset.kubernetes.io/part-of"], id,
+            "{member}"
+        );
+    }
+
+    let service_id = first["service"]["id"].as_str().unwrap();
+    let live: Value = client
+        .get(server.url(&format!(
+            "/api/services/{service_id}/live?context={CONTEXT}"
+        )))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut health: Vec<String> = live["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{}/{} {}", o["kind"], o["name"], o["health"]).replace('"', ""))
+        .collect();
+    health.sort();
+    assert_eq!(
+        health,
+        ["ConfigMap/hello-config healthy", "Deployment/hello healthy"],
+        "{live}"
+    );
+
+    let second = deploy("2");
+    assert_eq!(second["status"], "succeeded", "{second}");
+    assert!(
+        log(&second).contains(&"configmap/hello-config pruned".to_owned()),
+        "{second}"
+    );
+    assert!(api.get("", "ConfigMap", "team", "hello-config").is_none());
+    assert!(api.get("apps", "Deployment", "team", "hello").is_some());
+    assert!(api.get("", "ConfigMap", "other", "hello-config").is_some());
+    assert!(api.get("", "ConfigMap", "team", "hello-notes").is_some());
+    let parent = api.get("", "Secret", "team", "kubernaut-hello").unwrap();
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "Deployment.apps"
+    );
+}
+
 kubernaut_tests::on_both_backends!(
     a_deployment_is_applied_through_the_kubeconfig_and_rolls_out,
     a_progress_deadline_exceeded_fails_the_deployment,
+    prune_and_live_objects_go_through_the_applyset,
 );
