@@ -595,6 +595,34 @@ async fn cancel_stops_a_pending_and_a_rolling_out_deployment_and_the_lane_moves_
     assert_eq!(audit["count"], 2, "{audit}");
     let (status, _, _) = send(&app, cancel("0192f1c2-0000-7000-8000-000000000000")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A deleted deployment is not found, and a cancel of it changes and records nothing.
+    let (_, _, doomed) = send(&app, deploy("3")).await;
+    let doomed_id = doomed["id"].as_str().unwrap().to_owned();
+    wait_until(&app, &doomed_id, |d| d["status"] == "succeeded").await;
+    let (status, _, _) = send(
+        &app,
+        test::TestRequest::delete().uri(&format!("/api/deployments/{doomed_id}")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, body) = send(&app, cancel(&doomed_id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (_, _, audit) = send(
+        &app,
+        test::TestRequest::get().uri("/api/audit?action=deployment.cancel"),
+    )
+    .await;
+    assert_eq!(audit["count"], 2, "{audit}");
+
+    // Both cancels are counted, the pending one too.
+    let metrics =
+        test::call_and_read_body(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
+    let metrics = String::from_utf8(metrics.to_vec()).unwrap();
+    assert!(
+        metrics.contains("kubernaut_deployments_total{context=\"sandbox\",status=\"canceled\"} 2"),
+        "{metrics}"
+    );
 }
 
 #[actix_web::test]
@@ -936,4 +964,29 @@ async fn dry_run_prune_and_live_objects_follow_the_service_applyset() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(message(&body), "context is required");
+
+    // An object that cannot carry the member label is the request's fault: 400, not 503.
+    let bad_labels = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: odd\n  labels: oops\n";
+    let (status, _, body) = send(
+        &app,
+        post(
+            "/api/releases",
+            &json!({"service": "odd", "version": "1", "template": bad_labels, "attributes": {}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = send(
+        &app,
+        post(
+            "/api/deployments?dryRun=true",
+            &json!({"service": "odd", "version": "1", "context": "sandbox"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        message(&body),
+        "configmap/odd cannot be applied: metadata.labels is not a mapping"
+    );
 }

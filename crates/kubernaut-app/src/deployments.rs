@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use kubernaut_domain::{
-    Action, AuditAction, ContextName, Deployment, DeploymentDetail, Namespace, NewDeployment, Page,
-    Paged, ReleaseDetail, ServiceName, Version, Visibility, rollback_excludes,
+    Action, AuditAction, ContextName, Deployment, DeploymentDetail, DeploymentStatus, Namespace,
+    NewDeployment, Page, Paged, ReleaseDetail, ServiceName, Version, Visibility, rollback_excludes,
 };
 use kubernaut_store::{Cancellation, Deletion, DeploymentFilter, ServiceFilter, Store};
 use std::sync::Arc;
@@ -36,6 +36,7 @@ fn cluster_error(error: ClusterError) -> AppError {
         ClusterError::Rejected { code, .. } if (400..500).contains(&code) => {
             AppError::Invalid(error.to_string())
         }
+        ClusterError::InvalidObject { .. } => AppError::Invalid(error.to_string()),
         ClusterError::ApplySet { .. } => AppError::Conflict(error.to_string()),
         _ => AppError::Unavailable(error.to_string()),
     }
@@ -286,14 +287,16 @@ impl App {
             })
     }
 
-    /// Rolls back a failed deployment that asked for it: deploys the lane's last good release
-    /// and links the two; a log line on the failed deployment says what happened. Blocking.
+    /// Rolls back a failed deployment that asked for it: deploys the lane's last good release,
+    /// pruning as the failed one would have, and links the two; a log line on the failed
+    /// deployment says what happened. Blocking.
     pub(crate) fn auto_rollback(
         &self,
         failed: Uuid,
         service_id: Uuid,
         context: &ContextName,
         created_by: &str,
+        prune: bool,
     ) -> Result<Option<DeploymentDetail>, AppError> {
         let Some(release) = last_good(&self.store, service_id, context)? else {
             return Ok(None);
@@ -303,7 +306,7 @@ impl App {
             created_by: created_by.to_owned(),
         };
         let detail =
-            self.store_deployment(&requester, &release, context.clone(), true, false, true)?;
+            self.store_deployment(&requester, &release, context.clone(), true, false, prune)?;
         self.signals.stored();
         Ok(Some(detail))
     }
@@ -399,7 +402,7 @@ impl App {
             context: Some(context.as_str()),
         };
         self.authorize(caller, Action::Cancel, target).await?;
-        let (store, caller2) = (self.store.clone(), caller.clone());
+        let (store, caller2, context2) = (self.store.clone(), caller.clone(), context.clone());
         let cancellation = blocking(move || {
             Ok(store.transaction(|tx| {
                 let cancellation = tx.cancel_deployment(id, caller2.name())?;
@@ -412,7 +415,7 @@ impl App {
                             .event(AuditAction::DeploymentCancel, "deployment")
                             .resource(id)
                             .namespace(&namespace)
-                            .context(&context)
+                            .context(&context2)
                             .build(),
                     )?;
                 }
@@ -428,6 +431,8 @@ impl App {
                 )));
             }
             Cancellation::Canceled => {
+                self.metrics
+                    .deployment_counted(context.as_str(), DeploymentStatus::Canceled);
                 self.signals.ended();
                 self.signals.stored();
             }

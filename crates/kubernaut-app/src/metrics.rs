@@ -208,12 +208,7 @@ impl Metrics {
     ) {
         self.deployments_running.dec();
         let Some(status) = status else { return };
-        self.deployments
-            .get_or_create(&DeploymentLabels {
-                context: context.to_owned(),
-                status: status.as_str().to_owned(),
-            })
-            .inc();
+        self.deployment_counted(context, status);
         if let Some(took) = took {
             self.deployment_duration
                 .get_or_create(&ContextLabels {
@@ -221,6 +216,16 @@ impl Metrics {
                 })
                 .observe(took.as_secs_f64());
         }
+    }
+
+    /// A deployment ended with `status`, run by a worker or canceled before one started it.
+    pub(crate) fn deployment_counted(&self, context: &str, status: DeploymentStatus) {
+        self.deployments
+            .get_or_create(&DeploymentLabels {
+                context: context.to_owned(),
+                status: status.as_str().to_owned(),
+            })
+            .inc();
     }
 
     /// Records a request to a cluster: `code` is `ok`, the API server's status code, or

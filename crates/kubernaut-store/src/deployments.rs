@@ -236,61 +236,77 @@ pub enum Cancellation {
     Ended(DeploymentStatus),
 }
 
-/// Cancels a pending deployment at once, or asks the worker of a running one to stop.
+/// Cancels a pending deployment at once, or asks the worker of a running one to stop. A
+/// deleted deployment is [`Cancellation::Unknown`]. Each change is conditional on the status
+/// read, so a worker claiming or ending the deployment meanwhile makes it read again.
 pub(crate) fn cancel(
     conn: &mut DbConnection,
     id: Uuid,
     by: &str,
 ) -> Result<Cancellation, StoreError> {
     let id = id.to_string();
-    let status = deployments::table
-        .find(&id)
-        .select(deployments::status)
-        .first::<String>(conn)
-        .optional()?;
-    let Some(status) = status else {
-        return Ok(Cancellation::Unknown);
-    };
-    let status = DeploymentStatus::parse(&status).map_err(corrupt)?;
-    match status {
-        DeploymentStatus::Pending => {
-            diesel::update(deployments::table.find(&id))
-                .filter(deployments::status.eq(DeploymentStatus::Pending.as_str()))
-                .set((
-                    deployments::status.eq(DeploymentStatus::Canceled.as_str()),
-                    deployments::finished_on.eq(now()),
-                    deployments::cancel_requested_by.eq(by),
-                ))
-                .execute(conn)?;
-            append_log(
-                conn,
-                &id,
-                &[(
-                    Stream::Stderr,
-                    format!("canceled by {by} before it started"),
-                )],
-            )?;
-            Ok(Cancellation::Canceled)
-        }
-        DeploymentStatus::Applying | DeploymentStatus::RollingOut => {
-            let asked = diesel::update(deployments::table.find(&id))
-                .filter(deployments::cancel_requested_by.is_null())
-                .set(deployments::cancel_requested_by.eq(by))
-                .execute(conn)?;
-            let first = asked == 1;
-            if first {
-                append_log(
-                    conn,
-                    &id,
-                    &[(
-                        Stream::Stderr,
-                        format!("cancel requested by {by}; stopping before the next step"),
-                    )],
-                )?;
+    loop {
+        let status = deployments::table
+            .find(&id)
+            .filter(deployments::deleted_on.is_null())
+            .select(deployments::status)
+            .first::<String>(conn)
+            .optional()?;
+        let Some(status) = status else {
+            return Ok(Cancellation::Unknown);
+        };
+        let status = DeploymentStatus::parse(&status).map_err(corrupt)?;
+        let target = diesel::update(deployments::table.find(&id))
+            .filter(deployments::status.eq(status.as_str()));
+        match status {
+            DeploymentStatus::Pending => {
+                let canceled = target
+                    .set((
+                        deployments::status.eq(DeploymentStatus::Canceled.as_str()),
+                        deployments::finished_on.eq(now()),
+                        deployments::cancel_requested_by.eq(by),
+                    ))
+                    .execute(conn)?;
+                if canceled == 1 {
+                    append_log(
+                        conn,
+                        &id,
+                        &[(
+                            Stream::Stderr,
+                            format!("canceled by {by} before it started"),
+                        )],
+                    )?;
+                    return Ok(Cancellation::Canceled);
+                }
             }
-            Ok(Cancellation::Requested(first))
+            DeploymentStatus::Applying | DeploymentStatus::RollingOut => {
+                let asked = target
+                    .filter(deployments::cancel_requested_by.is_null())
+                    .set(deployments::cancel_requested_by.eq(by))
+                    .execute(conn)?;
+                if asked == 1 {
+                    append_log(
+                        conn,
+                        &id,
+                        &[(
+                            Stream::Stderr,
+                            format!("cancel requested by {by}; stopping before the next step"),
+                        )],
+                    )?;
+                    return Ok(Cancellation::Requested(true));
+                }
+                let already = deployments::table
+                    .find(&id)
+                    .filter(deployments::status.eq(status.as_str()))
+                    .filter(deployments::cancel_requested_by.is_not_null())
+                    .count()
+                    .get_result::<i64>(conn)?;
+                if already == 1 {
+                    return Ok(Cancellation::Requested(false));
+                }
+            }
+            ended => return Ok(Cancellation::Ended(ended)),
         }
-        ended => Ok(Cancellation::Ended(ended)),
     }
 }
 

@@ -378,6 +378,15 @@ fn cancel_ends_a_pending_deployment_and_asks_a_running_one(db: &TestDatabase) {
         Some("alice")
     );
     assert_eq!(cancel(Uuid::now_v7()), Cancellation::Unknown);
+
+    let deleted = deploy(&store, v1, "prod");
+    store.delete_deployment(deleted, "alice").unwrap();
+    assert_eq!(
+        cancel(deleted),
+        Cancellation::Unknown,
+        "deleted: as if unknown"
+    );
+    assert_eq!(store.cancel_requested_by(deleted).unwrap(), None);
 }
 
 fn rollbacks_find_the_newest_ended_and_the_last_good_release(db: &TestDatabase) {

@@ -66,6 +66,7 @@ pub(crate) async fn get(
         (status = 200, description = "The members of the service's ApplySet with their health", body = LiveBody),
         (status = 400, description = "Missing or unknown context, or an invalid query parameter", body = ErrorBody),
         (status = 404, description = "Unknown, malformed, or not readable by the token", body = ErrorBody),
+        (status = 409, description = "The service's ApplySet parent in the cluster is not kubernaut's", body = ErrorBody),
         Refusals
     ),
     security(("bearer" = [])))]

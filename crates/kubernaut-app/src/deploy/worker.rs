@@ -151,6 +151,7 @@ impl Worker {
                 claim.service_id,
                 &claim.context,
                 &claim.created_by,
+                claim.prune,
             )
         })
         .await;
