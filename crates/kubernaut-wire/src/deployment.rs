@@ -134,14 +134,19 @@ mod tests {
             "log": [{"writtenOn": "2026-11-22T10:15:30.123Z", "stream": "stderr", "content": "x"}],
             "error": null,
             "createdOn": "2026-11-22T10:15:30.123Z",
-            "createdBy": "anonymous",
+            "createdBy": "ci",
             "startedOn": null,
-            "finishedOn": null
+            "finishedOn": null,
+            "rollback": true,
+            "autoRollback": false,
+            "rolledBackBy": "018f0000-0000-7000-8000-000000000004",
+            "prune": false
         });
         let body: DeploymentBody = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(body.status, DeploymentStatus::RollingOut);
         assert_eq!(body.log.as_ref().unwrap()[0].stream, Stream::Stderr);
         assert!(body.manifest.is_none());
+        assert!(body.rollback && !body.prune);
         assert_eq!(serde_json::to_value(&body).unwrap(), json);
     }
 }
