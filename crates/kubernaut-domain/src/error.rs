@@ -144,6 +144,12 @@ pub enum ValidationError {
          {0:?}"
     )]
     InvalidAuditAction(String),
+    /// A notification event that does not exist.
+    #[error(
+        "event must be one of deployment.started, deployment.succeeded, deployment.failed, \
+         deployment.canceled, got {0:?}"
+    )]
+    InvalidEvent(String),
 }
 
 /// Shortens `value` for an error message, so that a 64 KiB value does not make a 64 KiB message.

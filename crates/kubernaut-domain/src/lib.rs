@@ -13,6 +13,7 @@ mod entities;
 mod error;
 mod health;
 mod names;
+mod notification;
 mod page;
 mod rollout;
 mod template;
@@ -41,6 +42,7 @@ pub use health::{
     pod_health, rollout_health, service_health,
 };
 pub use names::{Namespace, ServiceName, Version};
+pub use notification::{Delivery, DeliveryStatus, NotificationEvent, Subscription};
 pub use page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
 pub use rollout::{
     ContainerWaiting, DaemonSetState, DeploymentState, Rollout, StatefulSetState,

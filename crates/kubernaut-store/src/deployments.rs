@@ -4,13 +4,15 @@
 use diesel::prelude::*;
 use kubernaut_domain::{
     ContextName, Deployment, DeploymentDetail, DeploymentStatus, LogEntry, Namespace,
-    NewDeployment, Page, Paged, ReleaseRef, ServiceName, Stream, Version, Visibility,
+    NewDeployment, NotificationEvent, Page, Paged, ReleaseRef, ServiceName, Stream, Version,
+    Visibility,
 };
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::connection::DbConnection;
 use crate::models::{DeploymentRow, LogRow, NewDeploymentRow, ServiceRow, corrupt, now, utc, uuid};
+use crate::outbox::Outbox;
 use crate::schema::{deployment_log, deployments, releases, services};
 use crate::services::matching_services;
 use crate::store::Deletion;
@@ -75,10 +77,21 @@ pub(crate) fn get(
     conn: &mut DbConnection,
     id: Uuid,
 ) -> Result<Option<DeploymentDetail>, StoreError> {
+    load(conn, id, false)
+}
+
+/// The deployment with its manifest and log; a deleted one too when `deleted`.
+pub(crate) fn load(
+    conn: &mut DbConnection,
+    id: Uuid,
+    deleted: bool,
+) -> Result<Option<DeploymentDetail>, StoreError> {
     let id = id.to_string();
-    let found = joined()
-        .filter(deployments::id.eq(&id))
-        .filter(deployments::deleted_on.is_null())
+    let mut query = joined().filter(deployments::id.eq(&id)).into_boxed();
+    if !deleted {
+        query = query.filter(deployments::deleted_on.is_null());
+    }
+    let found = query
         .select((
             DeploymentRow::as_select(),
             releases::version,
@@ -241,6 +254,7 @@ pub enum Cancellation {
 /// read, so a worker claiming or ending the deployment meanwhile makes it read again.
 pub(crate) fn cancel(
     conn: &mut DbConnection,
+    outbox: &Outbox,
     id: Uuid,
     by: &str,
 ) -> Result<Cancellation, StoreError> {
@@ -276,6 +290,7 @@ pub(crate) fn cancel(
                             format!("canceled by {by} before it started"),
                         )],
                     )?;
+                    outbox.notify(conn, &id, NotificationEvent::Canceled)?;
                     return Ok(Cancellation::Canceled);
                 }
             }

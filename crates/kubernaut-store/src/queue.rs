@@ -12,13 +12,16 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use kubernaut_domain::{ContextName, DeploymentStatus, Namespace, ServiceName, Stream};
+use kubernaut_domain::{
+    ContextName, DeploymentStatus, Namespace, NotificationEvent, ServiceName, Stream,
+};
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::connection::DbConnection;
 use crate::deployments::append_log;
 use crate::models::{corrupt, now, uuid};
+use crate::outbox::Outbox;
 use crate::schema::{deployments, services};
 
 /// How often a deployment is started before an interruption fails it instead of resuming it.
@@ -82,6 +85,7 @@ pub(crate) fn lease_end(lease: Duration) -> NaiveDateTime {
 /// instead.
 pub(crate) fn claim(
     conn: &mut DbConnection,
+    outbox: &Outbox,
     worker: &str,
     lease: Duration,
     max: usize,
@@ -115,9 +119,9 @@ pub(crate) fn claim(
         }
         let claimed = conn.transaction(|conn| {
             if pending {
-                claim_pending(conn, &head, worker, lease)
+                claim_pending(conn, outbox, &head, worker, lease)
             } else {
-                resume_lapsed(conn, &head, worker, lease)
+                resume_lapsed(conn, outbox, &head, worker, lease)
             }
         })?;
         if let Some(claim) = claimed {
@@ -129,6 +133,7 @@ pub(crate) fn claim(
 
 fn claim_pending(
     conn: &mut DbConnection,
+    outbox: &Outbox,
     head: &Unfinished,
     worker: &str,
     lease: Duration,
@@ -151,11 +156,13 @@ fn claim_pending(
         &head.id,
         &[(Stream::Stdout, format!("started by worker {worker}"))],
     )?;
+    outbox.notify(conn, &head.id, NotificationEvent::Started)?;
     load_claim(conn, &head.id).map(Some)
 }
 
 fn resume_lapsed(
     conn: &mut DbConnection,
+    outbox: &Outbox,
     head: &Unfinished,
     worker: &str,
     lease: Duration,
@@ -187,6 +194,7 @@ fn resume_lapsed(
             .execute(conn)?;
         if updated > 0 {
             append_log(conn, &head.id, &[(Stream::Stderr, error)])?;
+            outbox.notify(conn, &head.id, NotificationEvent::Failed)?;
         }
         return Ok(None);
     }
@@ -268,6 +276,7 @@ fn load_claim(conn: &mut DbConnection, id: &str) -> Result<Claim, StoreError> {
 /// terminal status). `Ok(false)` if the worker no longer holds it.
 pub(crate) fn record(
     conn: &mut DbConnection,
+    outbox: &Outbox,
     id: Uuid,
     worker: &str,
     lease: Duration,
@@ -294,6 +303,9 @@ pub(crate) fn record(
         return Ok(false);
     }
     append_log(conn, &id, &progress.lines)?;
+    if let Some(event) = progress.status.and_then(NotificationEvent::ended) {
+        outbox.notify(conn, &id, event)?;
+    }
     Ok(true)
 }
 

@@ -118,7 +118,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        deployment_id -> Text,
+        webhook -> Text,
+        event -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_on -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_on -> Timestamp,
+        delivered_on -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_attempts (notification_id, seq) {
+        notification_id -> Text,
+        seq -> Integer,
+        attempted_on -> Timestamp,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+    }
+}
+
 diesel::joinable!(releases -> services (service_id));
+diesel::joinable!(notifications -> deployments (deployment_id));
 diesel::joinable!(deployments -> releases (release_id));
 diesel::joinable!(deployments -> services (service_id));
 diesel::joinable!(deployment_log -> deployments (deployment_id));

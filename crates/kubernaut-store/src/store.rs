@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::Connection;
 use diesel::r2d2::{Pool, PooledConnection};
 use kubernaut_domain::{
-    AuditEvent, ContextName, Deployment, DeploymentDetail, DeploymentStatus, Namespace,
+    AuditEvent, ContextName, Delivery, Deployment, DeploymentDetail, DeploymentStatus, Namespace,
     NewAuditEvent, NewDeployment, NewRelease, NewToken, Page, Paged, Release, ReleaseDetail,
     SecretHash, Service, ServiceName, Stream, Token, Version, Visibility,
 };
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::audit::{AuditFilter, Verification};
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::deployments::Cancellation;
+use crate::outbox::{self, Attempt, AttemptEnd, AttemptRecord, DueDelivery, Outbox, Subscribers};
 use crate::queue::{Claim, Progress};
 use crate::services::{ServiceDetail, ServiceFilter};
 use crate::tokens::TokenFilter;
@@ -57,6 +58,7 @@ pub enum Deletion {
 /// and its audit event). Get one from [`Store::transaction`].
 pub struct Tx<'a> {
     conn: &'a mut DbConnection,
+    outbox: &'a Outbox,
 }
 
 impl Tx<'_> {
@@ -93,7 +95,7 @@ impl Tx<'_> {
 
     /// Cancels a pending deployment at once, or asks the worker of a running one to stop.
     pub fn cancel_deployment(&mut self, id: Uuid, by: &str) -> Result<Cancellation, StoreError> {
-        deployments::cancel(self.conn, id, by)
+        deployments::cancel(self.conn, self.outbox, id, by)
     }
 
     /// Links a failed deployment to the rollback created for it.
@@ -159,6 +161,8 @@ pub struct Store {
     /// and a transaction that reads before it writes fails at once with "database is locked"
     /// (its busy timeout does not apply) when another writer holds the lock.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// Who hears of deployment events.
+    outbox: Outbox,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,7 +205,15 @@ impl Store {
             pool,
             url,
             sqlite_writer,
+            outbox: Outbox::default(),
         })
+    }
+
+    /// This store, storing a delivery for each deployment event `subscribers` want, in the
+    /// transaction of the change.
+    pub fn with_subscribers(mut self, subscribers: Arc<dyn Subscribers>) -> Self {
+        self.outbox = Outbox::new(subscribers);
+        self
     }
 
     /// The backend in use.
@@ -227,7 +239,12 @@ impl Store {
         &self,
         f: impl Fn(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.write(|conn| f(&mut Tx { conn }))
+        self.write(|conn| {
+            f(&mut Tx {
+                conn,
+                outbox: &self.outbox,
+            })
+        })
     }
 
     /// The active release with this id, with its template source.
@@ -341,7 +358,7 @@ impl Store {
     ) -> Result<Vec<Claim>, StoreError> {
         let mut conn = self.conn()?;
         let _turn = self.writer_turn();
-        queue::claim(&mut conn, worker, lease, max)
+        queue::claim(&mut conn, &self.outbox, worker, lease, max)
     }
 
     /// Records progress of a deployment `worker` holds, renewing its claim for `lease`.
@@ -353,7 +370,7 @@ impl Store {
         lease: Duration,
         progress: &Progress,
     ) -> Result<bool, StoreError> {
-        self.write(|conn| queue::record(conn, id, worker, lease, progress))
+        self.write(|conn| queue::record(conn, &self.outbox, id, worker, lease, progress))
     }
 
     /// Renews every claim `worker` holds for `lease`; returns how many.
@@ -368,6 +385,41 @@ impl Store {
         let mut conn = self.conn()?;
         let _turn = self.writer_turn();
         queue::release(&mut conn, worker)
+    }
+
+    /// Claims up to `max` due notification deliveries for `sender` for `lease`.
+    pub fn claim_notifications(
+        &self,
+        sender: &str,
+        lease: Duration,
+        max: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        self.write(|conn| outbox::claim(conn, sender, lease, max))
+    }
+
+    /// Records an attempt of a delivery `sender` holds and what becomes of it. `Ok(false)` if
+    /// the sender no longer holds it.
+    pub fn record_notification_attempt(
+        &self,
+        id: Uuid,
+        sender: &str,
+        attempt: &Attempt,
+        end: AttemptEnd,
+    ) -> Result<bool, StoreError> {
+        self.write(|conn| outbox::record(conn, id, sender, attempt, end))
+    }
+
+    /// The notification deliveries of a deployment, oldest first, each with its attempts.
+    pub fn notifications(
+        &self,
+        deployment_id: Uuid,
+    ) -> Result<Vec<(Delivery, Vec<AttemptRecord>)>, StoreError> {
+        outbox::of_deployment(&mut *self.conn()?, deployment_id)
+    }
+
+    /// How many notification deliveries are pending.
+    pub fn pending_notifications(&self) -> Result<i64, StoreError> {
+        outbox::pending(&mut *self.conn()?)
     }
 
     /// Services, newest first.

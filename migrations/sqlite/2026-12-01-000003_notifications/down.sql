@@ -1,0 +1,2 @@
+DROP TABLE notification_attempts;
+DROP TABLE notifications;
