@@ -77,7 +77,9 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// Every route the API serves: a path and its methods with their handlers. The OpenAPI
 /// document describes exactly these (a test holds them to it).
 fn endpoints() -> Vec<(&'static str, Vec<(Method, Route)>)> {
-    use handlers::{audit, contexts, deployments, health, releases, services, tokens};
+    use handlers::{
+        audit, contexts, deployments, health, notifications, releases, services, tokens,
+    };
     let get = |route: Route| (Method::GET, route);
     vec![
         ("/healthz", vec![get(web::get().to(health::healthz))]),
@@ -132,6 +134,14 @@ fn endpoints() -> Vec<(&'static str, Vec<(Method, Route)>)> {
         (
             "/api/deployments/{id}/cancel",
             vec![(Method::POST, web::post().to(deployments::cancel))],
+        ),
+        (
+            "/api/deployments/{id}/notifications",
+            vec![get(web::get().to(notifications::deliveries))],
+        ),
+        (
+            "/api/webhooks",
+            vec![get(web::get().to(notifications::webhooks))],
         ),
         ("/api/whoami", vec![get(web::get().to(tokens::whoami))]),
         ("/api/audit", vec![get(web::get().to(audit::list))]),

@@ -150,6 +150,8 @@ impl Modify for BearerToken {
         handlers::deployments::get,
         handlers::deployments::delete,
         handlers::deployments::cancel,
+        handlers::notifications::deliveries,
+        handlers::notifications::webhooks,
         handlers::services::list,
         handlers::services::get,
         handlers::services::live,

@@ -1,30 +1,16 @@
 //! Domain values as API bodies. The body types live in `kubernaut-wire`, shared with clients;
 //! this module fills them in, formatting timestamps as RFC 3339 UTC with milliseconds.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use kubernaut_app::ContextInfo;
-use kubernaut_app::{DryRunReport, LiveObject, Principal, ServiceDetail};
+use kubernaut_app::{AttemptRecord, DryRunReport, LiveObject, Principal, ServiceDetail};
 use kubernaut_domain::{
-    Attributes, AuditEvent, Deployment, DeploymentDetail, Grants, LogEntry, Paged, Release,
-    ReleaseDetail, Service, Token,
+    Attributes, AuditEvent, Delivery, Grants, Paged, Release, ReleaseDetail, Service, Token,
 };
 use kubernaut_wire::{
-    AuditEventBody, ContextBody, DeploymentBody, DeploymentReleaseBody, DryRunBody,
-    DryRunObjectBody, GrantBody, LiveBody, LiveObjectBody, LogLineBody, PageBody, ReleaseBody,
-    ServiceBody, ServiceDetailBody, ServiceRef, TemplateBody, TokenBody, WhoamiBody,
+    AttemptBody, AuditEventBody, ContextBody, DeliveryBody, DeploymentBody, DryRunBody,
+    DryRunObjectBody, GrantBody, LiveBody, LiveObjectBody, PageBody, ReleaseBody, ServiceBody,
+    ServiceDetailBody, ServiceRef, TemplateBody, TokenBody, WhoamiBody, timestamp,
 };
-
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn service_ref(service: &Service) -> ServiceRef {
-    ServiceRef {
-        id: service.id,
-        name: service.name.to_string(),
-        namespace: service.namespace.to_string(),
-    }
-}
 
 fn attributes(attributes: &Attributes) -> std::collections::BTreeMap<String, String> {
     attributes
@@ -37,7 +23,7 @@ fn attributes(attributes: &Attributes) -> std::collections::BTreeMap<String, Str
 pub(crate) fn release_summary(release: Release) -> ReleaseBody {
     ReleaseBody {
         id: release.id,
-        service: service_ref(&release.service),
+        service: ServiceRef::from(&release.service),
         version: release.version.to_string(),
         template: TemplateBody {
             id: release.template.id,
@@ -75,51 +61,9 @@ pub(crate) fn service_detail(detail: ServiceDetail) -> ServiceDetailBody {
         latest_deployments: detail
             .latest_deployments
             .into_iter()
-            .map(|d| (d.context.to_string(), deployment_summary(d)))
+            .map(|d| (d.context.to_string(), DeploymentBody::summary(d)))
             .collect(),
     }
-}
-
-fn log_line(entry: LogEntry) -> LogLineBody {
-    LogLineBody {
-        written_on: timestamp(entry.written_on),
-        stream: entry.stream,
-        content: entry.content,
-    }
-}
-
-/// A deployment without manifest and log, as lists show it.
-pub(crate) fn deployment_summary(deployment: Deployment) -> DeploymentBody {
-    DeploymentBody {
-        id: deployment.id,
-        release: DeploymentReleaseBody {
-            id: deployment.release.id,
-            service: service_ref(&deployment.release.service),
-            version: deployment.release.version.to_string(),
-        },
-        context: deployment.context.to_string(),
-        namespace: deployment.namespace.to_string(),
-        status: deployment.status,
-        manifest: None,
-        log: None,
-        error: deployment.error,
-        created_on: timestamp(deployment.created_on),
-        created_by: deployment.created_by,
-        started_on: deployment.started_on.map(timestamp),
-        finished_on: deployment.finished_on.map(timestamp),
-        rollback: deployment.rollback,
-        auto_rollback: deployment.auto_rollback,
-        rolled_back_by: deployment.rolled_back_by,
-        prune: deployment.prune,
-    }
-}
-
-/// A deployment with its manifest and log.
-pub(crate) fn deployment_detail(detail: DeploymentDetail) -> DeploymentBody {
-    let mut body = deployment_summary(detail.deployment);
-    body.manifest = Some(detail.manifest);
-    body.log = Some(detail.log.into_iter().map(log_line).collect());
-    body
 }
 
 /// A context a deployment can target.
@@ -231,5 +175,30 @@ pub(crate) fn page<U, T>(paged: Paged<U>, f: impl FnMut(U) -> T) -> PageBody<T> 
         count: paged.count,
         limit: paged.limit,
         offset: paged.offset,
+    }
+}
+
+/// A delivery of a deployment event to a webhook, with its attempts.
+pub(crate) fn delivery((delivery, attempts): (Delivery, Vec<AttemptRecord>)) -> DeliveryBody {
+    DeliveryBody {
+        id: delivery.id,
+        webhook: delivery.webhook,
+        event: delivery.event.as_str().to_owned(),
+        status: delivery.status.as_str().to_owned(),
+        attempts: delivery.attempts,
+        last_status: delivery.last_status,
+        last_error: delivery.last_error,
+        created_on: timestamp(delivery.created_on),
+        next_attempt_on: delivery.next_attempt_on.map(timestamp),
+        delivered_on: delivery.delivered_on.map(timestamp),
+        attempt_log: attempts
+            .into_iter()
+            .map(|attempt| AttemptBody {
+                attempted_on: timestamp(attempt.attempted_on),
+                status: attempt.status,
+                error: attempt.error,
+                duration_ms: attempt.duration_ms,
+            })
+            .collect(),
     }
 }

@@ -13,6 +13,8 @@ pub mod deploy;
 mod deployments;
 mod error;
 mod metrics;
+mod notifications;
+pub mod notify;
 mod releases;
 mod services;
 mod templates;
@@ -26,8 +28,8 @@ use kubernaut_store::Store;
 
 pub use kubernaut_cluster::ContextInfo;
 pub use kubernaut_store::{
-    AuditFilter, DeploymentFilter, Outcome, ReleaseFilter, ServiceDetail, ServiceFilter,
-    TokenFilter,
+    AttemptRecord, AuditFilter, DeploymentFilter, Outcome, ReleaseFilter, ServiceDetail,
+    ServiceFilter, TokenFilter,
 };
 
 pub use crate::audit::AuditVerification;
@@ -41,6 +43,7 @@ pub use crate::tokens::CreatedToken;
 pub use kubernaut_cluster::{DryRun, DryRunAction, LiveObject};
 
 use crate::deploy::Signals;
+use crate::notify::Webhooks;
 
 /// The shared operations and what they need. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -52,6 +55,7 @@ pub struct App {
     templates: Arc<TemplateCache>,
     auth: Arc<Authenticator>,
     metrics: Arc<Metrics>,
+    webhooks: Arc<Webhooks>,
 }
 
 impl App {
@@ -65,7 +69,22 @@ impl App {
             templates: Arc::new(TemplateCache::default()),
             auth: Arc::new(Authenticator::new(auth)),
             metrics: Arc::new(Metrics::default()),
+            webhooks: Arc::new(Webhooks::default()),
         }
+    }
+
+    /// Notifies `webhooks` of deployment events: the store writes their deliveries with each
+    /// change, and [`notify::Sender`] posts them.
+    pub fn with_webhooks(mut self, webhooks: Webhooks) -> Self {
+        let webhooks = Arc::new(webhooks);
+        self.store = self.store.with_subscribers(webhooks.clone());
+        self.webhooks = webhooks;
+        self
+    }
+
+    /// The configured webhooks.
+    pub fn webhooks(&self) -> Arc<Webhooks> {
+        self.webhooks.clone()
     }
 
     /// Allows (or not) cluster-scoped kinds in manifests.
@@ -89,9 +108,15 @@ impl App {
     pub async fn metrics_text(&self) -> Result<String, AppError> {
         let store = self.store.clone();
         // Without the database the other series still matter most: keep the last queue length.
-        let read = blocking(move || Ok((store.pending_deployments().ok(), store.pool_state())));
-        let (queued, (idle, used)) = read.await?;
-        self.metrics.set_gauges(queued, idle, used);
+        let read = blocking(move || {
+            Ok((
+                store.pending_deployments().ok(),
+                store.pending_notifications().ok(),
+                store.pool_state(),
+            ))
+        });
+        let (queued, notifications, (idle, used)) = read.await?;
+        self.metrics.set_gauges(queued, notifications, idle, used);
         self.metrics
             .encode()
             .map_err(|e| AppError::Internal(format!("cannot encode the metrics: {e}")))

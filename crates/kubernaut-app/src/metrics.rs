@@ -49,6 +49,11 @@ struct ClusterLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct PoolLabels {
     state: String,
 }
@@ -77,6 +82,8 @@ pub struct Metrics {
     pool_connections: Family<PoolLabels, Gauge>,
     cluster_requests: Family<ClusterLabels, Counter>,
     auth_failures: Counter<u64, AtomicU64>,
+    notifications: Family<ResultLabels, Counter>,
+    notifications_pending: Gauge,
 }
 
 impl Default for Metrics {
@@ -148,6 +155,19 @@ impl Default for Metrics {
             "Requests refused for want of a valid token (401 and 429)",
             auth_failures.clone(),
         );
+        let notifications = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Attempts of this server's sender to deliver notifications, by result: delivered, \
+             retried (it failed and will be tried again) or failed (the last attempt failed)",
+            notifications.clone(),
+        );
+        let notifications_pending = Gauge::default();
+        registry.register(
+            "notifications_pending",
+            "Notification deliveries not yet delivered nor given up, on every replica",
+            notifications_pending.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -160,6 +180,8 @@ impl Default for Metrics {
             pool_connections,
             cluster_requests,
             auth_failures,
+            notifications,
+            notifications_pending,
         }
     }
 }
@@ -252,10 +274,28 @@ impl Metrics {
     }
 
     /// Sets the gauges read at scrape time; `queued` is `None` when it could not be read.
-    pub(crate) fn set_gauges(&self, queued: Option<u64>, idle: u32, used: u32) {
+    /// An attempt to deliver a notification ended: `delivered`, `retried` or `failed`.
+    pub(crate) fn notification(&self, result: &str) {
+        self.notifications
+            .get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    pub(crate) fn set_gauges(
+        &self,
+        queued: Option<u64>,
+        notifications: Option<i64>,
+        idle: u32,
+        used: u32,
+    ) {
         if let Some(queued) = queued {
             self.deployments_queued
                 .set(i64::try_from(queued).unwrap_or(i64::MAX));
+        }
+        if let Some(pending) = notifications {
+            self.notifications_pending.set(pending);
         }
         for (state, value) in [("idle", idle), ("used", used)] {
             self.pool_connections

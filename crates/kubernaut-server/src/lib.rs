@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 use kubernaut_api::AppState;
 use kubernaut_app::deploy::{Worker, WorkerOptions};
+use kubernaut_app::notify::{Sender, SenderOptions, Webhooks};
 use kubernaut_app::{App, AuthOptions};
 use kubernaut_cluster::Contexts;
 use kubernaut_domain::{ExpiresInDays, TokenName};
@@ -87,9 +88,17 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
             names.join(", ")
         }
     );
+    let webhooks = Webhooks::new(&settings.notifications.webhook_configs()?)?;
+    if !webhooks.is_empty() {
+        let names: Vec<&str> = webhooks.iter().map(|webhook| webhook.name()).collect();
+        log::info!("webhooks: {}", names.join(", "));
+    }
     let app = App::new(store.clone(), contexts.clone(), &auth_options(settings))
-        .allow_cluster_scoped(settings.cluster.allow_cluster_scoped);
+        .allow_cluster_scoped(settings.cluster.allow_cluster_scoped)
+        .with_webhooks(webhooks);
     let worker = Worker::new(&app, worker_options(settings));
+    let sender = Sender::new(&app, sender_options(settings))
+        .context("cannot build the webhook sender's HTTP client")?;
     let state = AppState {
         body_limit: settings.server.body_limit,
         ..AppState::new(app)
@@ -97,7 +106,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
     let bootstrap = settings.auth.bootstrap_token.expose().map(str::to_owned);
     actix_web::rt::System::new().block_on(async move {
         bootstrap_admin(&state.app, bootstrap).await?;
-        serve(state, worker, &settings.server.listen).await
+        serve(state, worker, sender, &settings.server.listen).await
     })
 }
 
@@ -169,9 +178,26 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
     }
 }
 
-/// Serves HTTP and runs the deployment worker until SIGINT or SIGTERM; then stops taking
-/// requests, finishes those in flight, and stops the worker (which lets its claims lapse).
-async fn serve(state: AppState, worker: Worker, listen: &str) -> anyhow::Result<()> {
+fn sender_options(settings: &Settings) -> SenderOptions {
+    let notifications = &settings.notifications;
+    SenderOptions {
+        poll_interval: Duration::from_millis(notifications.poll_interval_ms.max(1)),
+        timeout: Duration::from_secs(notifications.timeout_secs.max(1)),
+        max_attempts: notifications.max_attempts.max(1),
+        retry_base: Duration::from_millis(notifications.retry_base_ms),
+        ..SenderOptions::default()
+    }
+}
+
+/// Serves HTTP and runs the deployment worker and the webhook sender until SIGINT or SIGTERM;
+/// then stops taking requests, finishes those in flight, and stops the worker (which lets its
+/// claims lapse) and the sender (which finishes the deliveries it is posting).
+async fn serve(
+    state: AppState,
+    worker: Worker,
+    sender: Sender,
+    listen: &str,
+) -> anyhow::Result<()> {
     let server = HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(kubernaut_api::observe))
@@ -187,10 +213,19 @@ async fn serve(state: AppState, worker: Worker, listen: &str) -> anyhow::Result<
         let stop = stop.clone();
         actix_web::rt::spawn(worker.run(async move { stop.notified().await }))
     };
+    let stop_sending = Arc::new(Notify::new());
+    let sender = {
+        let stop = stop_sending.clone();
+        actix_web::rt::spawn(sender.run(async move { stop.notified().await }))
+    };
     let served = server.run().await.context("the HTTP server failed");
     stop.notify_one();
+    stop_sending.notify_one();
     if let Err(error) = worker.await {
         log::error!("the deployment worker failed: {error}");
+    }
+    if let Err(error) = sender.await {
+        log::error!("the webhook sender failed: {error}");
     }
     served
 }

@@ -1,11 +1,13 @@
 //! Configuration: built-in defaults, `config/default.toml`, a `--config` file, the environment
 //! (`KUBERNAUT__SECTION__KEY`) and command-line flags, in increasing precedence.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use config::{Config, Environment, File};
+use config::{Config, Environment, File, FileFormat};
+use kubernaut_app::notify::WebhookConfig;
 use kubernaut_cluster::{InClusterMode, InClusterOptions};
 use serde::Deserialize;
 
@@ -90,6 +92,128 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Authentication.
     pub auth: AuthSettings,
+    /// Webhooks and their delivery.
+    #[serde(default)]
+    pub notifications: NotificationSettings,
+}
+
+/// `[notifications]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// How many attempts a delivery gets.
+    pub max_attempts: i32,
+    /// Seconds one attempt may take.
+    pub timeout_secs: u64,
+    /// Milliseconds to wait after a first failed attempt; doubled after each, with jitter.
+    pub retry_base_ms: u64,
+    /// Milliseconds between two looks for due deliveries.
+    pub poll_interval_ms: u64,
+    /// `[[notifications.webhooks]]` entries.
+    pub webhooks: Vec<WebhookSettings>,
+    /// The webhooks as a JSON array of the same entries (for the environment:
+    /// `KUBERNAUT__NOTIFICATIONS__WEBHOOKS_JSON`).
+    pub webhooks_json: Secret,
+    /// A TOML file of `[[webhooks]]` entries (for a mounted Kubernetes Secret).
+    pub webhooks_file: String,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            timeout_secs: 10,
+            retry_base_ms: 1000,
+            poll_interval_ms: 1000,
+            webhooks: Vec::new(),
+            webhooks_json: Secret::default(),
+            webhooks_file: String::new(),
+        }
+    }
+}
+
+/// One webhook entry; `Debug` shows its name only (its URL and headers may hold secrets).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Its name, unique.
+    pub name: String,
+    /// Where events are posted.
+    pub url: String,
+    /// The events it hears of; all when empty.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Context patterns; all contexts when empty.
+    #[serde(default)]
+    pub contexts: Vec<String>,
+    /// The signing secret.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// `json` or `slack`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A file of webhooks: `[[webhooks]]` entries.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhooksFile {
+    #[serde(default)]
+    webhooks: Vec<WebhookSettings>,
+}
+
+impl NotificationSettings {
+    /// The webhooks from the one place they are set: the entries, the JSON or the file.
+    pub fn webhook_configs(&self) -> anyhow::Result<Vec<WebhookConfig>> {
+        let json = self.webhooks_json.expose();
+        let file = Some(self.webhooks_file.as_str()).filter(|path| !path.is_empty());
+        let places = usize::from(!self.webhooks.is_empty())
+            + usize::from(json.is_some())
+            + usize::from(file.is_some());
+        if places > 1 {
+            anyhow::bail!(
+                "webhooks are set in more than one place: use one of [[notifications.webhooks]], \
+                 notifications.webhooks_json and notifications.webhooks_file"
+            );
+        }
+        let entries = if let Some(json) = json {
+            serde_json::from_str::<Vec<WebhookSettings>>(json).map_err(|e| {
+                anyhow::anyhow!("notifications.webhooks_json is not a JSON array of webhooks: {e}")
+            })?
+        } else if let Some(path) = file {
+            Config::builder()
+                .add_source(File::new(path, FileFormat::Toml))
+                .build()
+                .and_then(Config::try_deserialize::<WebhooksFile>)
+                .with_context(|| format!("notifications.webhooks_file {path}"))?
+                .webhooks
+        } else {
+            self.webhooks.clone()
+        };
+        Ok(entries
+            .into_iter()
+            .map(|entry| WebhookConfig {
+                name: entry.name,
+                url: entry.url,
+                events: entry.events,
+                contexts: entry.contexts,
+                secret: entry.secret,
+                format: entry.format,
+                headers: entry.headers,
+            })
+            .collect())
+    }
 }
 
 /// `[auth]`

@@ -1,7 +1,70 @@
+use chrono::{DateTime, SecondsFormat, Utc};
+use kubernaut_domain::{Deployment, DeploymentDetail, LogEntry, Service};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{DeploymentStatus, ServiceRef, Stream};
+
+/// A time as the API writes it: RFC 3339 UTC with milliseconds.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl From<&Service> for ServiceRef {
+    fn from(service: &Service) -> Self {
+        ServiceRef {
+            id: service.id,
+            name: service.name.to_string(),
+            namespace: service.namespace.to_string(),
+        }
+    }
+}
+
+impl From<LogEntry> for LogLineBody {
+    fn from(entry: LogEntry) -> Self {
+        LogLineBody {
+            written_on: timestamp(entry.written_on),
+            stream: entry.stream,
+            content: entry.content,
+        }
+    }
+}
+
+impl DeploymentBody {
+    /// A deployment without manifest and log, as lists show it.
+    pub fn summary(deployment: Deployment) -> Self {
+        DeploymentBody {
+            id: deployment.id,
+            release: DeploymentReleaseBody {
+                id: deployment.release.id,
+                service: ServiceRef::from(&deployment.release.service),
+                version: deployment.release.version.to_string(),
+            },
+            context: deployment.context.to_string(),
+            namespace: deployment.namespace.to_string(),
+            status: deployment.status,
+            manifest: None,
+            log: None,
+            error: deployment.error,
+            created_on: timestamp(deployment.created_on),
+            created_by: deployment.created_by,
+            started_on: deployment.started_on.map(timestamp),
+            finished_on: deployment.finished_on.map(timestamp),
+            rollback: deployment.rollback,
+            auto_rollback: deployment.auto_rollback,
+            rolled_back_by: deployment.rolled_back_by,
+            prune: deployment.prune,
+        }
+    }
+
+    /// A deployment with its manifest and log.
+    pub fn detail(detail: DeploymentDetail) -> Self {
+        let mut body = Self::summary(detail.deployment);
+        body.manifest = Some(detail.manifest);
+        body.log = Some(detail.log.into_iter().map(LogLineBody::from).collect());
+        body
+    }
+}
 
 /// `POST /api/deployments`: a `release` id, or `service`, `namespace` and `version`, or
 /// `service`, `namespace` and `rollback: true`; and the `context`. Unknown fields are refused.

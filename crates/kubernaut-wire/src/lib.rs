@@ -6,6 +6,7 @@ mod audit;
 mod context;
 mod deployment;
 mod error;
+mod notification;
 mod page;
 mod release;
 mod safer;
@@ -14,9 +15,15 @@ mod token;
 
 pub use audit::{AuditEventBody, AuditVerifyBody};
 pub use context::ContextBody;
-pub use deployment::{CreateDeployment, DeploymentBody, DeploymentReleaseBody, LogLineBody};
+pub use deployment::{
+    CreateDeployment, DeploymentBody, DeploymentReleaseBody, LogLineBody, timestamp,
+};
 pub use error::ErrorBody;
 pub use kubernaut_domain::{DeploymentStatus, Stream};
+pub use notification::{
+    AttemptBody, DeliveriesBody, DeliveryBody, LOG_TAIL_LINES, NotificationBody, WebhookBody,
+    WebhooksBody,
+};
 pub use page::PageBody;
 pub use release::{CreateRelease, ReleaseBody, TemplateBody};
 pub use safer::{DryRunBody, DryRunObjectBody, LiveBody, LiveObjectBody};

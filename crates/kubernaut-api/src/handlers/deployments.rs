@@ -63,7 +63,7 @@ pub(crate) async fn create(
     match wait {
         None => Ok(HttpResponse::Accepted()
             .insert_header((header::LOCATION, location))
-            .json(wire::deployment_detail(detail))),
+            .json(DeploymentBody::detail(detail))),
         Some(wait) => {
             let current = state
                 .app
@@ -72,7 +72,7 @@ pub(crate) async fn create(
                 .unwrap_or(detail);
             Ok(HttpResponse::Ok()
                 .insert_header((header::LOCATION, location))
-                .json(wire::deployment_detail(current)))
+                .json(DeploymentBody::detail(current)))
         }
     }
 }
@@ -218,7 +218,7 @@ pub(crate) async fn list(
         })?,
     };
     let page = state.app.deployments(&caller, filter, query.page).await?;
-    Ok(HttpResponse::Ok().json(wire::page(page, wire::deployment_summary)))
+    Ok(HttpResponse::Ok().json(wire::page(page, DeploymentBody::summary)))
 }
 
 /// `GET /api/deployments/{id}`: the deployment with its manifest and log.
@@ -237,7 +237,7 @@ pub(crate) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("deployment", &id)?;
     let detail = state.app.deployment(&caller, id).await?;
-    Ok(HttpResponse::Ok().json(wire::deployment_detail(detail)))
+    Ok(HttpResponse::Ok().json(DeploymentBody::detail(detail)))
 }
 
 /// `DELETE /api/deployments/{id}`: hides the record (nothing is removed from the cluster); 204
@@ -280,5 +280,5 @@ pub(crate) async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("deployment", &id)?;
     let detail = state.app.cancel_deployment(&caller, id).await?;
-    Ok(HttpResponse::Accepted().json(wire::deployment_detail(detail)))
+    Ok(HttpResponse::Accepted().json(DeploymentBody::detail(detail)))
 }

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod contexts;
 pub(crate) mod deployments;
 pub(crate) mod health;
+pub(crate) mod notifications;
 pub(crate) mod releases;
 pub(crate) mod services;
 pub(crate) mod tokens;
