@@ -2,6 +2,7 @@
 //! loopback port, and stops it like an operator would.
 
 pub mod loopback_api;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
