@@ -537,7 +537,7 @@ fn two_replicas_deliver_each_event_once_and_lose_none_when_one_dies() {
         let server = if i % 2 == 0 { &first } else { &second };
         ids.push(deploy(server, service, "1", "")["id"].clone());
     }
-    let received = receiver.wait_for(Duration::from_secs(30), |r| r.len() >= 20);
+    receiver.wait_for(Duration::from_secs(30), |r| r.len() >= 20);
     sleep(Duration::from_secs(1));
     let received = receiver.received();
     assert_eq!(received.len(), 20, "{received:#?}");
