@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use kubernaut_store::testing::TestDatabase;
 use kubernaut_tests::receiver::{Answer, Received, Receiver};
-use kubernaut_tests::{Server, admin_client, client_with_token};
+use kubernaut_tests::{Server, admin_client, client_with_token, run_to_exit_with};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -297,8 +297,10 @@ fn signed_events_reach_the_webhooks_that_want_them(db: &TestDatabase) {
     assert_eq!(listed["count"], 4);
     assert_eq!(
         listed["items"][3],
-        json!({"name": "chat", "url": receiver.url(""), "events": [], "contexts": [],
-               "format": "slack", "headers": ["x-team"]})
+        json!({"name": "chat", "url": receiver.url(""),
+               "events": ["deployment.started", "deployment.succeeded", "deployment.failed",
+                          "deployment.canceled"],
+               "contexts": ["*"], "format": "slack", "headers": ["x-team"]})
     );
     assert!(!listed.to_string().contains("s3cret"), "{listed}");
 
@@ -510,6 +512,54 @@ kubernaut_tests::on_both_backends!(
     dead_and_hanging_receivers_fail_their_deliveries_and_slow_nothing,
     a_delivery_pending_when_the_server_is_killed_is_sent_after_its_restart,
 );
+
+#[test]
+fn a_bad_webhook_stops_start_up_with_one_clear_line() {
+    let db = TestDatabase::sqlite();
+    let cases = [
+        (
+            r#"[{"name": "chat", "url": "ftp://chat.example.com/T0/secret-path", "secret": "s"}]"#,
+            "kubernaut-server: notifications.webhooks[0] (\"chat\"): url must be an http or \
+             https URL",
+        ),
+        (
+            r#"[{"name": "chat", "url": "https://chat.example.com/hook"}]"#,
+            "kubernaut-server: notifications.webhooks[0] (\"chat\"): secret is required: \
+             receivers verify X-Kubernaut-Signature-256 with it",
+        ),
+        (
+            r#"[{"name": "chat", "url": "https://x", "secret": "s", "events": ["deploy"]}]"#,
+            "kubernaut-server: notifications.webhooks[0] (\"chat\"): event must be one of \
+             deployment.started, deployment.succeeded, deployment.failed, deployment.canceled, \
+             got \"deploy\"",
+        ),
+    ];
+    for (webhooks, expected) in cases {
+        let run = run_to_exit_with(
+            &["--database-url", db.url()],
+            &[("KUBERNAUT__NOTIFICATIONS__WEBHOOKS_JSON", webhooks)],
+        );
+        assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+        assert_eq!(run.stderr.trim(), expected);
+    }
+    let run = run_to_exit_with(
+        &["--database-url", db.url()],
+        &[(
+            "KUBERNAUT__NOTIFICATIONS__WEBHOOKS_JSON",
+            r#"[{"name": "x", "secret": "hush""#,
+        )],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let line = run.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.starts_with(
+            "kubernaut-server: notifications.webhooks_json is not a JSON array of webhooks: "
+        ),
+        "{line}"
+    );
+    assert!(!line.contains("hush"), "{line}");
+}
 
 /// Two replicas on one PostgreSQL database: every event is delivered once per webhook while
 /// the receiver answers 2xx, and none is lost when a replica dies.

@@ -59,6 +59,8 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    // Configuration first: a bad entry stops start-up before the database is touched.
+    let webhooks = Webhooks::new(&settings.notifications.webhook_configs()?)?;
     let store = Store::open(
         &settings.database.url,
         &StoreOptions {
@@ -88,7 +90,6 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
             names.join(", ")
         }
     );
-    let webhooks = Webhooks::new(&settings.notifications.webhook_configs()?)?;
     if !webhooks.is_empty() {
         let names: Vec<&str> = webhooks.iter().map(|webhook| webhook.name()).collect();
         log::info!("webhooks: {}", names.join(", "));

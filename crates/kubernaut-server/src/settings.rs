@@ -165,6 +165,16 @@ impl std::fmt::Debug for WebhookSettings {
     }
 }
 
+/// `message` with every quoted value left out: a parser's message may quote a secret.
+fn without_quoted(message: &str) -> String {
+    message
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "..." } else { part })
+        .collect::<Vec<_>>()
+        .join("\"")
+}
+
 /// A file of webhooks: `[[webhooks]]` entries.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,7 +199,10 @@ impl NotificationSettings {
         }
         let entries = if let Some(json) = json {
             serde_json::from_str::<Vec<WebhookSettings>>(json).map_err(|e| {
-                anyhow::anyhow!("notifications.webhooks_json is not a JSON array of webhooks: {e}")
+                anyhow::anyhow!(
+                    "notifications.webhooks_json is not a JSON array of webhooks: {}",
+                    without_quoted(&e.to_string())
+                )
             })?
         } else if let Some(path) = file {
             Config::builder()
@@ -553,5 +566,76 @@ mod tests {
         let err =
             Settings::load(&cli(&[]), env(&[("KUBERNAUT__DATABASE__URLL", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("urll"), "{err:#}");
+    }
+
+    #[test]
+    fn webhooks_come_from_the_entries_the_environment_or_a_file_but_one_place_only() {
+        let json = r#"[{"name": "chat", "url": "https://chat.example.com/hook", "secret": "hush",
+                        "events": ["deployment.failed"], "contexts": ["prod-*"],
+                        "headers": {"X-Team": "platform"}}]"#;
+        let settings = Settings::load(
+            &cli(&[]),
+            env(&[("KUBERNAUT__NOTIFICATIONS__WEBHOOKS_JSON", json)]),
+        )
+        .unwrap();
+        assert!(!format!("{settings:?}").contains("hush"));
+        let configs = settings.notifications.webhook_configs().unwrap();
+        assert_eq!(configs.len(), 1);
+        assert_eq!(configs[0].name, "chat");
+        assert_eq!(configs[0].secret.as_deref(), Some("hush"));
+        assert_eq!(configs[0].events, ["deployment.failed"]);
+        assert_eq!(configs[0].headers["X-Team"], "platform");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("webhooks.toml");
+        std::fs::write(
+            &file,
+            "[[webhooks]]\nname = \"audit\"\nurl = \"http://audit.local/in\"\nsecret = \"s\"\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let settings = Settings::load(
+            &cli(&[]),
+            env(&[("KUBERNAUT__NOTIFICATIONS__WEBHOOKS_FILE", path)]),
+        )
+        .unwrap();
+        let configs = settings.notifications.webhook_configs().unwrap();
+        assert_eq!(configs[0].name, "audit");
+        assert_eq!(configs[0].url, "http://audit.local/in");
+
+        let both = Settings::load(
+            &cli(&[]),
+            env(&[
+                ("KUBERNAUT__NOTIFICATIONS__WEBHOOKS_FILE", path),
+                ("KUBERNAUT__NOTIFICATIONS__WEBHOOKS_JSON", json),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            both.notifications
+                .webhook_configs()
+                .unwrap_err()
+                .to_string(),
+            "webhooks are set in more than one place: use one of [[notifications.webhooks]], \
+             notifications.webhooks_json and notifications.webhooks_file"
+        );
+        let leaky = r#"[{"name": "chat", "url": "https://x", "headers": "Bearer hush"}]"#;
+        let refused = Settings::load(
+            &cli(&[]),
+            env(&[("KUBERNAUT__NOTIFICATIONS__WEBHOOKS_JSON", leaky)]),
+        )
+        .unwrap()
+        .notifications
+        .webhook_configs()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            refused,
+            "notifications.webhooks_json is not a JSON array of webhooks: invalid type: string \
+             \"...\", expected a map at line 1 column 62"
+        );
+        let defaults = Settings::load(&cli(&[]), env(&[])).unwrap();
+        assert!(defaults.notifications.webhook_configs().unwrap().is_empty());
+        assert_eq!(defaults.notifications.max_attempts, 10);
     }
 }

@@ -144,12 +144,14 @@ pub struct AttemptRecord {
 }
 
 /// Claims up to `max` due deliveries for `sender` for `lease`: pending ones whose next attempt
-/// is due and that no sender holds (or whose sender's claim lapsed).
+/// is due and that no sender holds (or whose sender's claim lapsed), except those to the
+/// webhooks in `skip`.
 pub(crate) fn claim(
     conn: &mut DbConnection,
     sender: &str,
     lease: Duration,
     max: usize,
+    skip: &[String],
 ) -> Result<Vec<DueDelivery>, StoreError> {
     let now = now();
     let unclaimed = notifications::lease_until
@@ -159,6 +161,7 @@ pub(crate) fn claim(
         .filter(notifications::status.eq(DeliveryStatus::Pending.as_str()))
         .filter(notifications::next_attempt_on.le(now))
         .filter(unclaimed)
+        .filter(notifications::webhook.ne_all(skip))
         .order((
             notifications::next_attempt_on.asc(),
             notifications::id.asc(),

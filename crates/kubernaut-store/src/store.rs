@@ -387,14 +387,16 @@ impl Store {
         queue::release(&mut conn, worker)
     }
 
-    /// Claims up to `max` due notification deliveries for `sender` for `lease`.
+    /// Claims up to `max` due notification deliveries for `sender` for `lease`, none to the
+    /// webhooks in `skip`.
     pub fn claim_notifications(
         &self,
         sender: &str,
         lease: Duration,
         max: usize,
+        skip: &[String],
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        self.write(|conn| outbox::claim(conn, sender, lease, max))
+        self.write(|conn| outbox::claim(conn, sender, lease, max, skip))
     }
 
     /// Records an attempt of a delivery `sender` holds and what becomes of it. `Ok(false)` if

@@ -11,7 +11,7 @@ CREATE TABLE notifications (
     webhook TEXT NOT NULL,
     -- deployment.started | deployment.succeeded | deployment.failed | deployment.canceled
     event TEXT NOT NULL,
-    -- The JSON payload as the event happened (the webhook's format applied when sent).
+    -- The body to post, made in the webhook's format (JSON or Slack) when the event happened.
     payload TEXT NOT NULL,
     -- pending | delivered | failed
     status TEXT NOT NULL,

@@ -3,6 +3,7 @@
 //! after an exponential backoff with jitter until the last attempt. Each delivery is posted by
 //! its own task, so a slow receiver holds up neither deployments nor other deliveries.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use reqwest::header::CONTENT_TYPE;
 use tokio::task::JoinSet;
 
 use crate::App;
+use crate::deploy::Signals;
 use crate::metrics::Metrics;
 use crate::notify::Webhooks;
 
@@ -47,10 +49,18 @@ impl Default for SenderOptions {
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
+/// One post fewer in flight to `webhook`.
+fn release(in_flight: &mut HashMap<String, usize>, webhook: &str) {
+    if let Some(count) = in_flight.get_mut(webhook) {
+        *count = count.saturating_sub(1);
+    }
+}
+
 /// Posts the outbox's deliveries to their webhooks. See the module documentation.
 #[derive(Debug)]
 pub struct Sender {
     store: Store,
+    signals: Arc<Signals>,
     webhooks: Arc<Webhooks>,
     metrics: Arc<Metrics>,
     client: reqwest::Client,
@@ -72,6 +82,7 @@ impl Sender {
             .build()?;
         Ok(Self {
             store: app.store().clone(),
+            signals: app.signals(),
             webhooks: app.webhooks(),
             metrics: app.metrics(),
             client,
@@ -83,34 +94,65 @@ impl Sender {
     /// Runs until `stop` completes; then waits for the deliveries being posted (each ends
     /// within the timeout). A delivery claimed but not recorded is sent again by any sender
     /// once its lease lapses.
+    ///
+    /// It claims again as soon as a post ends while it found work, and every poll interval
+    /// (or when this server's worker ends a deployment) otherwise. At most a quarter of its
+    /// parallel posts go to one webhook, so a receiver that hangs leaves the others room.
     pub async fn run(self, stop: impl Future<Output = ()>) {
         if self.webhooks.is_empty() {
             return stop.await;
         }
         let this = Arc::new(self);
+        let per_webhook = (this.options.max_parallel / 4).max(1);
         let mut sending = JoinSet::new();
+        let mut in_flight: HashMap<String, usize> = HashMap::new();
         tokio::pin!(stop);
         loop {
-            while sending.try_join_next().is_some() {}
             let room = this.options.max_parallel.saturating_sub(sending.len());
+            let mut claimed = 0;
             if room > 0 {
-                for due in this.claim(room).await {
+                let full: Vec<String> = in_flight
+                    .iter()
+                    .filter(|(_, count)| **count >= per_webhook)
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                for due in this.claim(room, full).await {
+                    claimed += 1;
+                    *in_flight.entry(due.webhook.clone()).or_default() += 1;
                     let sender = this.clone();
-                    sending.spawn(async move { sender.deliver(due).await });
+                    sending.spawn(async move {
+                        let webhook = due.webhook.clone();
+                        sender.deliver(due).await;
+                        webhook
+                    });
                 }
             }
+            let busy = claimed > 0 || room == 0;
+            let signals = this.signals.clone();
             tokio::select! {
                 () = &mut stop => break,
-                () = tokio::time::sleep(this.options.poll_interval) => {}
+                Some(done) = sending.join_next(), if busy => {
+                    if let Ok(webhook) = done {
+                        release(&mut in_flight, &webhook);
+                    }
+                }
+                () = tokio::time::sleep(this.options.poll_interval), if !busy => {}
+                () = signals.next_end(), if !busy => {}
+            }
+            while let Some(done) = sending.try_join_next() {
+                if let Ok(webhook) = done {
+                    release(&mut in_flight, &webhook);
+                }
             }
         }
         while sending.join_next().await.is_some() {}
     }
 
-    async fn claim(&self, max: usize) -> Vec<DueDelivery> {
+    async fn claim(&self, max: usize, skip: Vec<String>) -> Vec<DueDelivery> {
         let store = self.store.clone();
         let (id, lease) = (self.id.clone(), self.lease());
-        match tokio::task::spawn_blocking(move || store.claim_notifications(&id, lease, max)).await
+        match tokio::task::spawn_blocking(move || store.claim_notifications(&id, lease, max, &skip))
+            .await
         {
             Ok(Ok(due)) => due,
             Ok(Err(error)) => {
@@ -200,10 +242,15 @@ impl Sender {
             Ok(response) => {
                 let status = response.status();
                 let body = response.text().await.unwrap_or_default();
-                let body: String = body.chars().take(200).collect();
+                let body: String = body.trim().chars().take(200).collect();
+                let error = if body.is_empty() {
+                    format!("the receiver answered {status}")
+                } else {
+                    format!("the receiver answered {status}: {body}")
+                };
                 Outcome {
                     status: Some(i32::from(status.as_u16())),
-                    error: Some(format!("the receiver answered {status}: {}", body.trim())),
+                    error: Some(error),
                 }
             }
             Err(error) if error.is_timeout() => Outcome::error(format!(

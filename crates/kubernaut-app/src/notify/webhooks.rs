@@ -184,18 +184,23 @@ impl Webhook {
         WebhookBody {
             name: self.name.clone(),
             url: origin(&self.url),
-            events: self
-                .subscription
-                .events
-                .iter()
-                .map(|event| event.as_str().to_owned())
-                .collect(),
-            contexts: self
-                .subscription
-                .contexts
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            events: if self.subscription.events.is_empty() {
+                NotificationEvent::ALL.to_vec()
+            } else {
+                self.subscription.events.clone()
+            }
+            .into_iter()
+            .map(|event| event.as_str().to_owned())
+            .collect(),
+            contexts: if self.subscription.contexts.is_empty() {
+                vec!["*".to_owned()]
+            } else {
+                self.subscription
+                    .contexts
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            },
             format: self.format.as_str().to_owned(),
             headers: self.headers.keys().map(|name| name.to_string()).collect(),
         }
