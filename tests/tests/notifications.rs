@@ -485,6 +485,15 @@ fn a_delivery_pending_when_the_server_is_killed_is_sent_after_its_restart(db: &T
     let deployed = deploy(&server, "hello", "1", "?wait=30");
     let first = receiver.wait_for(Duration::from_secs(10), |r| !r.is_empty());
     assert_eq!(first[0].answered, 503);
+    // Killed once the failed attempt is recorded: the delivery is pending, held by no sender.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while deliveries(&server, &deployed["id"])["items"][0]["attempts"] != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the first attempt was never recorded"
+        );
+        sleep(Duration::from_millis(20));
+    }
     server.kill();
 
     receiver.otherwise(Answer::Status(200));
