@@ -156,6 +156,17 @@ fn a_bad_database_url_stops_start_up_with_one_clear_line() {
 }
 
 #[test]
+fn a_listen_address_without_a_port_says_how_to_write_it() {
+    let (status, stderr) = run_to_exit(&["--listen", "localhost"]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        stderr.trim(),
+        "kubernaut-server: --listen (server.listen) must be HOST:PORT, e.g. 127.0.0.1:8080 (this \
+         machine only) or 0.0.0.0:8080 (every interface), got \"localhost\""
+    );
+}
+
+#[test]
 fn an_unreachable_database_names_the_real_cause() {
     let (status, stderr) = run_to_exit(&["--database-url", "postgres://k:secret@127.0.0.1:1/k"]);
     assert_eq!(status.code(), Some(1));
@@ -167,7 +178,10 @@ fn an_unreachable_database_names_the_real_cause() {
         ),
         "{line}"
     );
-    assert!(line.contains("Connection refused"), "{line}");
+    assert!(
+        line.contains("Connection refused; Is the server running"),
+        "{line}"
+    );
     assert!(
         !line.contains("Invalid connection url") && !line.contains("secret"),
         "{line}"

@@ -110,7 +110,9 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
                 Output::Json => None,
             };
             let timeout = Duration::from_secs(args.timeout);
-            let release = create_release(&within(client, timeout), announce, &args.release).await?;
+            let client_within = within(client, timeout);
+            check_context(&client_within, &args.context).await?;
+            let release = create_release(&client_within, announce, &args.release).await?;
             let shipment = CreateDeployment {
                 release: Some(release),
                 context: Some(args.context),
@@ -337,6 +339,28 @@ async fn services(
         ServicesCommand::Get(id) => output::service(output, &client.service(&id.id).await?),
     }
     Ok(())
+}
+
+/// Fails, before anything is created, when the server has no context `name`.
+async fn check_context(client: &Client, name: &str) -> Result<(), CliError> {
+    let contexts = client
+        .contexts(Paging {
+            limit: Some(1000),
+            offset: None,
+        })
+        .await?;
+    if contexts.items.iter().any(|context| context.name == name) {
+        return Ok(());
+    }
+    let known: Vec<&str> = contexts.items.iter().map(|c| c.name.as_str()).collect();
+    Err(CliError::Failed(format!(
+        "context {name} is not configured on the server (it has: {}); nothing was released",
+        if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        }
+    )))
 }
 
 /// `status`: finds the service by name and namespace, then reads its objects in the context.

@@ -461,6 +461,33 @@ fn bad_arguments_are_exit_code_2() {
 }
 
 #[test]
+fn ship_to_an_unknown_context_releases_nothing() {
+    let fixture = Fixture::new();
+    let template = fixture.template.to_str().unwrap();
+    let (code, out, err) = run(fixture.kubernaut(&[
+        "ship",
+        "--service",
+        "hello",
+        "--version",
+        "1",
+        "--template",
+        template,
+        "--attr",
+        "image=hello:1",
+        "--context",
+        "prod-eu",
+    ]));
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert_eq!(
+        err,
+        "kubernaut: context prod-eu is not configured on the server (it has: sandbox); nothing \
+         was released\n"
+    );
+    let releases = json(fixture.kubernaut(&["-o", "json", "release", "list"]));
+    assert_eq!(releases["count"], 0, "{releases}");
+}
+
+#[test]
 fn an_unreachable_server_is_named() {
     let output = kubernaut(&[
         "--server",

@@ -56,9 +56,20 @@ impl Client {
             url: server.to_owned(),
             reason,
         };
-        let mut base = Url::parse(server).map_err(|e| invalid(e.to_string()))?;
+        // `127.0.0.1:8080` or `localhost:8080`: the scheme is missing.
+        let hint = || {
+            if server.contains("://") {
+                String::new()
+            } else {
+                format!("; write it with its scheme, e.g. http://{server}")
+            }
+        };
+        let mut base = Url::parse(server).map_err(|e| invalid(format!("{e}{}", hint())))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(invalid("the scheme must be http or https".to_owned()));
+            return Err(invalid(format!(
+                "the scheme must be http or https{}",
+                hint()
+            )));
         }
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));

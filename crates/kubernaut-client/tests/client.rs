@@ -180,6 +180,18 @@ async fn an_unreachable_server_is_named() {
         invalid.to_string(),
         "invalid server URL \"ftp://example.com\": the scheme must be http or https"
     );
+    for (without_scheme, reason) in [
+        ("127.0.0.1:8080", "relative URL without a base"),
+        ("localhost:8080", "the scheme must be http or https"),
+    ] {
+        assert_eq!(
+            Client::new(without_scheme).unwrap_err().to_string(),
+            format!(
+                "invalid server URL \"{without_scheme}\": {reason}; write it with its scheme, \
+                 e.g. http://{without_scheme}"
+            )
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,6 +60,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<()> {
         None => None,
     };
     // Configuration first: a bad entry stops start-up before the database is touched.
+    check_listen(&settings.server.listen)?;
     let webhooks = Webhooks::new(&settings.notifications.webhook_configs()?)?;
     let store = Store::open(
         &settings.database.url,
@@ -177,6 +178,21 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
         max_parallel: worker.max_parallel.max(1),
         allow_cluster_scoped: settings.cluster.allow_cluster_scoped,
     }
+}
+
+/// `server.listen` must be HOST:PORT (a name or an address, and a port).
+fn check_listen(listen: &str) -> anyhow::Result<()> {
+    let port = listen
+        .rsplit_once(':')
+        .filter(|(host, _)| !host.is_empty())
+        .and_then(|(_, port)| port.parse::<u16>().ok());
+    if port.is_none() {
+        anyhow::bail!(
+            "--listen (server.listen) must be HOST:PORT, e.g. 127.0.0.1:8080 (this machine \
+             only) or 0.0.0.0:8080 (every interface), got {listen:?}"
+        );
+    }
+    Ok(())
 }
 
 fn sender_options(settings: &Settings) -> SenderOptions {

@@ -15,9 +15,26 @@ use crate::logging::LogFormat;
 
 /// Kubernaut's deployment service: stores releases and serves the REST API.
 #[derive(Debug, Parser)]
-#[command(name = "kubernaut-server", version, about)]
+#[command(
+    name = "kubernaut-server",
+    version,
+    about,
+    after_help = "\
+Configuration, in increasing precedence: built-in defaults, config/default.toml in the working
+directory, --config FILE, the environment as KUBERNAUT__SECTION__KEY (e.g.
+KUBERNAUT__DATABASE__URL, KUBERNAUT__AUTH__BOOTSTRAP_TOKEN, KUBERNAUT__WORKER__MAX_PARALLEL),
+then these flags. Every key is in config/default.toml.
+
+Logging: RUST_LOG (default info; e.g. RUST_LOG=debug or RUST_LOG=kubernaut=debug), as text or
+JSON (--log-format).
+
+Examples:
+  kubernaut-server --sandbox
+  kubernaut-server --listen 0.0.0.0:8080 --database-url postgres://kubernaut:secret@db/kubernaut
+  KUBERNAUT__AUTH__BOOTSTRAP_TOKEN=knt_... kubernaut-server --config /etc/kubernaut.toml"
+)]
 pub struct Cli {
-    /// Address to listen on [default: 127.0.0.1:8080]
+    /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     /// postgres://..., postgresql://... or sqlite://PATH [default: sqlite://kubernaut.db]

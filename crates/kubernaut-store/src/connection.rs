@@ -48,9 +48,15 @@ impl ConnectionManager {
     }
 }
 
-/// libpq explains a failure over several lines; a start-up error must be one line.
+/// libpq explains a failure over several lines; a start-up error must be one line, with its
+/// sentences kept apart: `... Connection refused; Is the server running ...?`.
 fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
+    message
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The error r2d2 reports when no connection can be opened.
@@ -79,5 +85,22 @@ impl ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn libpq_lines_become_one_line_of_separate_sentences() {
+        assert_eq!(
+            one_line(
+                "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\
+                 \tIs the server running on that host and accepting TCP/IP connections?\n"
+            ),
+            "connection to server at \"127.0.0.1\", port 1 failed: Connection refused; Is the \
+             server running on that host and accepting TCP/IP connections?"
+        );
     }
 }

@@ -22,6 +22,7 @@ pub struct DatabaseUrl {
 impl DatabaseUrl {
     /// Parses `url`, choosing the backend from its scheme.
     pub fn parse(url: &str) -> Result<Self, StoreError> {
+        const SCHEMES: [&str; 3] = ["postgres", "postgresql", "sqlite"];
         let invalid = |reason: &str| StoreError::InvalidUrl {
             url: redact(url),
             reason: reason.to_owned(),
@@ -35,6 +36,13 @@ impl DatabaseUrl {
                 ));
             }
             Backend::Sqlite
+        } else if let Some((scheme, rest)) = url
+            .split_once(':')
+            .filter(|(scheme, rest)| SCHEMES.contains(scheme) && !rest.starts_with("//"))
+        {
+            return Err(invalid(&format!(
+                "the scheme must be followed by //: write {scheme}://{rest}"
+            )));
         } else {
             return Err(invalid(
                 "the scheme must be postgres://, postgresql:// or sqlite://",
@@ -142,6 +150,13 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("kubernaut.db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:kubernaut.db")
+                .unwrap_err()
+                .to_string(),
+            "invalid database URL sqlite:kubernaut.db: the scheme must be followed by //: write \
+             sqlite://kubernaut.db"
+        );
     }
 
     #[test]

@@ -130,7 +130,11 @@ pub enum TemplateError {
     #[error("the mustache engine refused the template: {0}")]
     Engine(String),
     /// A variable tag naming something absent from the context, outside a section on that name.
-    #[error("template line {line}: variable `{name}` is not defined; the context has: {defined}")]
+    #[error(
+        "template line {line}: variable `{name}` is not defined: give the release an attribute \
+         {name} (--attr {name}=VALUE in the CLI, an \"attributes\" entry in JSON) or put the \
+         tag inside {{{{#{name}}}}}...{{{{/{name}}}}}; defined: {defined}"
+    )]
     UndefinedVariable {
         /// The line of the variable's first unguarded use.
         line: usize,
@@ -180,6 +184,15 @@ pub enum TemplateError {
     /// The rendered manifest has no non-empty YAML document.
     #[error("the rendered template contains no YAML document")]
     NoDocuments,
+    /// The whole template is a file's name, not its content (`-F template=kubernetes.yaml`).
+    #[error(
+        "the template is the text {name:?}, which looks like a file name, not a manifest: send \
+         the file's content (curl -F template=@{name}, with @; the CLI's --template {name})"
+    )]
+    FileName {
+        /// The text.
+        name: String,
+    },
     /// A rendered document that is not a mapping.
     #[error("document {document} must be a mapping (a Kubernetes object), found {found}")]
     NotAMapping {

@@ -125,6 +125,17 @@ fn document(index: usize, value: Value, namespace: &str) -> Result<Document, Tem
     })
 }
 
+/// Whether `text` reads like a manifest file's name rather than a manifest.
+fn looks_like_file_name(text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty()
+        && text.len() <= 255
+        && !text.contains(char::is_whitespace)
+        && [".yaml", ".yml", ".json", ".mustache", ".tpl"]
+            .iter()
+            .any(|extension| text.to_ascii_lowercase().ends_with(extension))
+}
+
 /// The fields every document needs.
 struct Fields {
     api_version: String,
@@ -135,6 +146,12 @@ struct Fields {
 
 fn fields(index: usize, value: &Value, namespace: &str) -> Result<Fields, TemplateError> {
     let Value::Mapping(object) = value else {
+        if let Value::String(text) = value
+            && index == 1
+            && looks_like_file_name(text)
+        {
+            return Err(TemplateError::FileName { name: text.clone() });
+        }
         return Err(TemplateError::NotAMapping {
             document: index,
             found: describe(value),
@@ -336,6 +353,12 @@ mod tests {
         assert_eq!(
             message("just text"),
             "document 1 must be a mapping (a Kubernetes object), found a string"
+        );
+        assert_eq!(
+            message("deploy/kubernetes.yaml"),
+            "the template is the text \"deploy/kubernetes.yaml\", which looks like a file name, \
+             not a manifest: send the file's content (curl -F template=@deploy/kubernetes.yaml, \
+             with @; the CLI's --template deploy/kubernetes.yaml)"
         );
         assert_eq!(
             message("!Thing {a: 1}"),

@@ -80,8 +80,9 @@ fn undefined_variables_are_errors_naming_them() {
     let source = format!("{HEAD}  a: x\n  b: x\n  image: {{{{imgae}}}}\n");
     assert_eq!(
         error(&source, &context).to_string(),
-        "template line 8: variable `imgae` is not defined; the context has: image, namespace, \
-         service, version"
+        "template line 8: variable `imgae` is not defined: give the release an attribute imgae \
+         (--attr imgae=VALUE in the CLI, an \"attributes\" entry in JSON) or put the tag inside \
+         {{#imgae}}...{{/imgae}}; defined: image, namespace, service, version"
     );
     for guarded_elsewhere in [
         "{{^x}}{{x}}{{/x}}",
@@ -99,7 +100,9 @@ fn undefined_variables_are_errors_naming_them() {
     }
     assert_eq!(
         error("{{x}}", &[]).to_string(),
-        "template line 1: variable `x` is not defined; the context has: nothing"
+        "template line 1: variable `x` is not defined: give the release an attribute x (--attr \
+         x=VALUE in the CLI, an \"attributes\" entry in JSON) or put the tag inside \
+         {{#x}}...{{/x}}; defined: nothing"
     );
     let many: Vec<String> = (0..40).map(|i| format!("a{i:02}")).collect();
     let many: Vec<(&str, &str)> = many.iter().map(|name| (name.as_str(), "v")).collect();
