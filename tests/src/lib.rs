@@ -58,6 +58,25 @@ pub fn binary() -> PathBuf {
         .clone()
 }
 
+/// The `kubernaut` CLI binary, built once per test process like [`binary`].
+pub fn cli_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            escargot::CargoBuild::new()
+                .manifest_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"))
+                .package("kubernaut-cli")
+                .bin("kubernaut")
+                .current_release()
+                .current_target()
+                .run()
+                .expect("build kubernaut")
+                .path()
+                .to_path_buf()
+        })
+        .clone()
+}
+
 /// The lines a server wrote on standard error so far, shared with the thread that reads them.
 #[derive(Debug, Clone, Default)]
 pub struct StderrLines(Arc<Mutex<Vec<String>>>);
