@@ -33,6 +33,7 @@ pub(crate) fn release_summary(release: Release) -> ReleaseBody {
         attributes: attributes(&release.attributes),
         created_on: timestamp(release.created_on),
         created_by: release.created_by,
+        warnings: Vec::new(),
     }
 }
 

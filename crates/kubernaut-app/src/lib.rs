@@ -38,6 +38,7 @@ pub use crate::caller::{Caller, Principal};
 pub use crate::deployments::{DeploymentRequest, DryRunReport, ReleaseLookup};
 pub use crate::error::AppError;
 pub use crate::metrics::Metrics;
+pub use crate::releases::StoredRelease;
 pub use crate::templates::TemplateCache;
 pub use crate::tokens::CreatedToken;
 pub use kubernaut_cluster::{DryRun, DryRunAction, LiveObject};

@@ -7,15 +7,24 @@ use uuid::Uuid;
 use crate::error::not_found;
 use crate::{App, AppError, Caller, Target, blocking};
 
+/// A release stored (or found again), with what the caller should know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRelease {
+    /// The release, new or existing.
+    pub outcome: Outcome<ReleaseDetail>,
+    /// Attributes the template never uses: most often a typo of a variable's name.
+    pub warnings: Vec<String>,
+}
+
 impl App {
     /// Stores a release made by the caller, after checking its template renders with the
     /// release's own context; a repeat of an existing release returns it unchanged (and is
-    /// not audited).
+    /// not audited). Attributes the template does not use are warned about.
     pub async fn create_release(
         &self,
         caller: &Caller,
         mut new: NewRelease,
-    ) -> Result<Outcome<ReleaseDetail>, AppError> {
+    ) -> Result<StoredRelease, AppError> {
         let target = Target {
             resource_type: "release",
             resource_id: None,
@@ -26,11 +35,22 @@ impl App {
             .await?;
         new.created_by = caller.name().to_owned();
         let (app, caller) = (self.clone(), caller.clone());
-        let outcome = blocking(move || {
-            app.templates
-                .get(&new.template)?
-                .render(&new.render_context(), new.namespace.as_str())?;
-            Ok(app.store.transaction(|tx| {
+        let (outcome, warnings) = blocking(move || {
+            let template = app.templates.get(&new.template)?;
+            template.render(&new.render_context(), new.namespace.as_str())?;
+            let warnings = new
+                .attributes
+                .iter()
+                .map(|(name, _)| name)
+                .filter(|name| !template.uses(name))
+                .map(|name| {
+                    format!(
+                        "attribute {name} is not used by the template: it is stored with the \
+                         release but renders nothing (is it a variable's name misspelled?)"
+                    )
+                })
+                .collect::<Vec<_>>();
+            let outcome = app.store.transaction(|tx| {
                 let outcome = tx.create_release(&new)?;
                 if let Outcome::Created(detail) = &outcome {
                     let release = &detail.release;
@@ -46,13 +66,14 @@ impl App {
                     )?;
                 }
                 Ok(outcome)
-            })?)
+            })?;
+            Ok((outcome, warnings))
         })
         .await?;
         if let Outcome::Created(_) = &outcome {
             self.metrics.release_created();
         }
-        Ok(outcome)
+        Ok(StoredRelease { outcome, warnings })
     }
 
     /// The active release with this id, if the caller may read it.

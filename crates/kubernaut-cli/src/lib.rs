@@ -215,6 +215,9 @@ async fn create_release(
     };
     let created = client.create_release(&request).await?;
     let release = &created.body;
+    for warning in &release.warnings {
+        eprintln!("kubernaut: warning: {warning}");
+    }
     match output {
         None => {}
         Some(Output::Json) => output::json(release),

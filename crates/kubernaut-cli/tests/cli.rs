@@ -202,7 +202,7 @@ fn release_services_and_contexts_commands() {
 
     let attr_file = fixture.template.with_file_name("release.env");
     std::fs::write(&attr_file, "image=hello:2\ncommit=3f2a9c1\n").unwrap();
-    let release = json(fixture.kubernaut(&[
+    let (code, out, err) = run(fixture.kubernaut(&[
         "--output",
         "json",
         "release",
@@ -216,7 +216,14 @@ fn release_services_and_contexts_commands() {
         "--attr-file",
         attr_file.to_str().unwrap(),
     ]));
+    assert_eq!(code, Some(0), "{err}");
+    let release: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(release["attributes"]["commit"], "3f2a9c1");
+    // The template never uses `commit`: kept, with a warning on standard error.
+    let warning = "attribute commit is not used by the template: it is stored with the release \
+                   but renders nothing (is it a variable's name misspelled?)";
+    assert_eq!(release["warnings"], serde_json::json!([warning]));
+    assert_eq!(err, format!("kubernaut: warning: {warning}\n"));
     let id = release["id"].as_str().unwrap();
 
     let list = stdout(fixture.kubernaut(&["release", "list", "--service", "hello"]));

@@ -82,6 +82,11 @@ impl Template {
         })
     }
 
+    /// Whether a tag of the template (a variable or a section) names `name`.
+    pub fn uses(&self, name: &str) -> bool {
+        self.inner.names.iter().any(|used| used == name)
+    }
+
     /// Renders with the context (attribute and built-in name -> value; where a name appears twice,
     /// the first wins) and checks the result as Kubernetes manifests for `namespace`.
     pub fn render(

@@ -56,4 +56,8 @@ pub struct ReleaseBody {
     pub created_on: String,
     /// Who created it.
     pub created_by: String,
+    /// Only in the answer to `POST /api/releases`, when there are any: what the caller should
+    /// check, such as attributes the template does not use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }

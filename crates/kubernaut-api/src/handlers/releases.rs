@@ -37,14 +37,19 @@ pub(crate) async fn create(
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let new = body::new_release(&req, payload, state.body_limit, caller.name()).await?;
-    Ok(match state.app.create_release(&caller, new).await? {
+    let stored = state.app.create_release(&caller, new).await?;
+    let with_warnings = |detail| ReleaseBody {
+        warnings: stored.warnings.clone(),
+        ..wire::release_detail(detail)
+    };
+    Ok(match stored.outcome {
         Outcome::Created(detail) => {
             let location = format!("/api/releases/{}", detail.release.id);
             HttpResponse::Created()
                 .insert_header((header::LOCATION, location))
-                .json(wire::release_detail(detail))
+                .json(with_warnings(detail))
         }
-        Outcome::Existing(detail) => HttpResponse::Ok().json(wire::release_detail(detail)),
+        Outcome::Existing(detail) => HttpResponse::Ok().json(with_warnings(detail)),
     })
 }
 

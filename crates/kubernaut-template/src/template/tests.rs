@@ -666,3 +666,10 @@ fn generated_templates_never_panic_and_agree_with_a_full_parse() {
         }
     }
 }
+
+#[test]
+fn a_template_tells_which_names_its_tags_use() {
+    let template = Template::compile("a: {{image}}\n{{#extra}}b: {{{extra}}}{{/extra}}\n").unwrap();
+    assert!(template.uses("image") && template.uses("extra"));
+    assert!(!template.uses("imgae") && !template.uses("commit"));
+}
