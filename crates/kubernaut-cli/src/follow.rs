@@ -10,8 +10,10 @@ use crate::args::Output;
 use crate::error::CliError;
 use crate::output;
 
-/// How often the deployment is read.
+/// How often the deployment is read: first after `FIRST_POLL`, then twice as long each time, up
+/// to `POLL` (a sandbox deployment ends in milliseconds, a cluster's rollout in minutes).
 const POLL: Duration = Duration::from_secs(1);
+const FIRST_POLL: Duration = Duration::from_millis(50);
 /// How many reads in a row may fail (server restarting, network blip) before giving up, when
 /// the client does not retry (`--retry-for 0`); otherwise each read is retried until the
 /// timeout.
@@ -40,6 +42,7 @@ pub async fn follow(
     let mut printed = 0;
     let mut errors = 0;
     let mut ended_at = None;
+    let mut wait = FIRST_POLL;
     loop {
         let reader = crate::within(client, timeout.saturating_sub(started.elapsed()));
         let deployment = match reader.deployment(id).await {
@@ -106,7 +109,8 @@ pub async fn follow(
             );
             let _ = std::io::stderr().flush();
         }
-        tokio::time::sleep(POLL.min(timeout - elapsed)).await;
+        tokio::time::sleep(wait.min(timeout - elapsed)).await;
+        wait = (wait * 2).min(POLL);
     }
 }
 
