@@ -81,7 +81,19 @@ async fn a_json_release_is_created_then_repeated_idempotently() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(fetched, created);
+    // A read carries no warnings: they belong to the answer of a POST.
+    let mut without_warnings = created.clone();
+    let warnings = without_warnings
+        .as_object_mut()
+        .unwrap()
+        .remove("warnings")
+        .unwrap();
+    assert_eq!(
+        warnings,
+        json!(["attribute commit is not used by the template: it is stored with the release but \
+                renders nothing (is it a variable's name misspelled?)"])
+    );
+    assert_eq!(fetched, without_warnings);
 }
 
 #[actix_web::test]
