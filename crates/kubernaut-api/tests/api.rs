@@ -90,8 +90,10 @@ async fn a_json_release_is_created_then_repeated_idempotently() {
         .unwrap();
     assert_eq!(
         warnings,
-        json!(["attribute commit is not used by the template: it is stored with the release but \
-                renders nothing (is it a variable's name misspelled?)"])
+        json!([
+            "attribute commit is not used by the template: it is stored with the release but \
+                renders nothing (is it a variable's name misspelled?)"
+        ])
     );
     assert_eq!(fetched, without_warnings);
 }
