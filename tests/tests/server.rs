@@ -156,6 +156,23 @@ fn a_bad_database_url_stops_start_up_with_one_clear_line() {
 }
 
 #[test]
+fn the_help_says_what_it_is_and_how_to_configure_it() {
+    let run = kubernaut_tests::run_to_exit_with(&["--help"], &[]);
+    assert!(run.status.success());
+    assert!(
+        run.stdout.starts_with(
+            "Kubernaut's deployment service: stores releases, deploys them to Kubernetes \
+             clusters, and serves the REST API\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    for named in ["KUBERNAUT__DATABASE__URL", "RUST_LOG", "config/default.toml"] {
+        assert!(run.stdout.contains(named), "{named}: {}", run.stdout);
+    }
+}
+
+#[test]
 fn a_listen_address_without_a_port_says_how_to_write_it() {
     let (status, stderr) = run_to_exit(&["--listen", "localhost"]);
     assert_eq!(status.code(), Some(1));

@@ -13,12 +13,12 @@ use serde::Deserialize;
 
 use crate::logging::LogFormat;
 
-/// Kubernaut's deployment service: stores releases and serves the REST API.
+/// Kubernaut's deployment service: stores releases, deploys them to Kubernetes clusters, and
+/// serves the REST API.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubernaut-server",
     version,
-    about,
     after_help = "\
 Configuration, in increasing precedence: built-in defaults, config/default.toml in the working
 directory, --config FILE, the environment as KUBERNAUT__SECTION__KEY (e.g.
