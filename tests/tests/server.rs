@@ -167,7 +167,11 @@ fn the_help_says_what_it_is_and_how_to_configure_it() {
         "{}",
         run.stdout
     );
-    for named in ["KUBERNAUT__DATABASE__URL", "RUST_LOG", "config/default.toml"] {
+    for named in [
+        "KUBERNAUT__DATABASE__URL",
+        "RUST_LOG",
+        "config/default.toml",
+    ] {
         assert!(run.stdout.contains(named), "{named}: {}", run.stdout);
     }
 }
