@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use kubernaut_domain::{APPLYSET_PART_OF_LABEL, GroupKind, Rollout};
@@ -29,7 +29,63 @@ type Key = (String, String, String);
 /// [`SANDBOX_ROLLOUT_ANNOTATION`] says otherwise. See the crate documentation.
 #[derive(Debug, Default)]
 pub struct Sandbox {
-    objects: Mutex<BTreeMap<Key, Value>>,
+    objects: Mutex<Objects>,
+}
+
+/// The stored objects, and which of them each ApplySet holds, so that listing a set's members
+/// reads its members only, however many objects there are.
+#[derive(Debug, Default)]
+struct Objects {
+    by_key: BTreeMap<Key, Value>,
+    by_set: HashMap<String, BTreeSet<Key>>,
+}
+
+impl Objects {
+    fn get(&self, key: &Key) -> Option<&Value> {
+        self.by_key.get(key)
+    }
+
+    fn insert(&mut self, key: Key, body: Value) -> Option<Value> {
+        self.unindex(&key);
+        if let Some(set) = part_of(&body) {
+            self.by_set.entry(set).or_default().insert(key.clone());
+        }
+        self.by_key.insert(key, body)
+    }
+
+    fn remove(&mut self, key: &Key) -> Option<Value> {
+        self.unindex(key);
+        self.by_key.remove(key)
+    }
+
+    /// The objects labelled part of ApplySet `id`.
+    fn members(&self, id: &str) -> impl Iterator<Item = (&Key, &Value)> {
+        self.by_set
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|key| self.by_key.get_key_value(key))
+    }
+
+    fn unindex(&mut self, key: &Key) {
+        let Some(set) = self.by_key.get(key).and_then(part_of) else {
+            return;
+        };
+        if let Some(keys) = self.by_set.get_mut(&set) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_set.remove(&set);
+            }
+        }
+    }
+}
+
+/// The ApplySet an object's labels say it is part of.
+fn part_of(body: &Value) -> Option<String> {
+    body.pointer("/metadata/labels")?
+        .get(APPLYSET_PART_OF_LABEL)?
+        .as_str()
+        .map(str::to_owned)
 }
 
 impl Sandbox {
@@ -41,7 +97,7 @@ impl Sandbox {
             .cloned()
     }
 
-    fn objects(&self) -> MutexGuard<'_, BTreeMap<Key, Value>> {
+    fn objects(&self) -> MutexGuard<'_, Objects> {
         // Every write replaces a whole entry, so a panicking holder cannot leave one half-made.
         self.objects.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -220,7 +276,7 @@ impl Cluster for Sandbox {
     ) -> Result<Vec<LiveObject>, ClusterError> {
         let objects = self.objects();
         let mut members: Vec<LiveObject> = objects
-            .iter()
+            .members(applyset_id)
             .filter(|((stored_in, _, _), _)| stored_in.is_empty() || stored_in == namespace)
             .filter_map(|(_, body)| shown(body))
             .filter(|live| group_kinds.contains(&live.group_kind()))
@@ -494,6 +550,26 @@ mod tests {
         assert_eq!(
             names(&sandbox.members("team", "applyset-a-v1", &all).await?),
             ["configmap/a", "configmap/b", "deployment.apps/hello"]
+        );
+
+        // Deleted, or moved to another set: no longer a member.
+        let b = ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            name: "b".into(),
+        };
+        sandbox.delete("team", &b).await?;
+        let moved = json!({APPLYSET_PART_OF_LABEL: "applyset-b-v1"});
+        sandbox
+            .apply("team", &config_map("a", moved, json!({})))
+            .await?;
+        assert_eq!(
+            names(&sandbox.members("team", "applyset-a-v1", &all).await?),
+            ["deployment.apps/hello"]
+        );
+        assert_eq!(
+            names(&sandbox.members("team", "applyset-b-v1", &all).await?),
+            ["configmap/a", "configmap/e"]
         );
         Ok(())
     }

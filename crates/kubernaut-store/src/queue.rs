@@ -7,7 +7,6 @@
 //! seen, and on a pending or still lapsed lease), so concurrent workers on one database claim
 //! each deployment exactly once.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -65,14 +64,12 @@ pub struct Progress {
     pub lines: Vec<(Stream, String)>,
 }
 
+/// A lane's head that may be claimed.
 #[derive(Debug, Queryable)]
 struct Unfinished {
     id: String,
-    service_id: String,
-    context: String,
     status: String,
     claimed_by: Option<String>,
-    lease_until: Option<NaiveDateTime>,
     attempts: i32,
 }
 
@@ -83,6 +80,10 @@ pub(crate) fn lease_end(lease: Duration) -> NaiveDateTime {
 /// Claims up to `max` deployments for `worker`: the head of each lane, if it is pending or its
 /// claim has lapsed. A lapsed deployment that has been started [`MAX_ATTEMPTS`] times is failed
 /// instead.
+///
+/// The database finds the claimable heads (an unfinished deployment with no earlier unfinished
+/// one in its lane, through `deployments_lane_unfinished_idx`), oldest first: a claim reads the
+/// deployments it may claim, not the whole queue.
 pub(crate) fn claim(
     conn: &mut DbConnection,
     outbox: &Outbox,
@@ -90,33 +91,46 @@ pub(crate) fn claim(
     lease: Duration,
     max: usize,
 ) -> Result<Vec<Claim>, StoreError> {
-    let unfinished: Vec<Unfinished> = deployments::table
+    let now = now();
+    let earlier = diesel::alias!(deployments as earlier);
+    let ahead = earlier
+        .filter(
+            earlier
+                .field(deployments::service_id)
+                .eq(deployments::service_id),
+        )
+        .filter(earlier.field(deployments::context).eq(deployments::context))
+        .filter(earlier.field(deployments::status).eq_any(UNFINISHED))
+        .filter(
+            earlier
+                .field(deployments::created_on)
+                .lt(deployments::created_on)
+                .or(earlier
+                    .field(deployments::created_on)
+                    .eq(deployments::created_on)
+                    .and(earlier.field(deployments::id).lt(deployments::id))),
+        );
+    let heads: Vec<Unfinished> = deployments::table
         .filter(deployments::status.eq_any(UNFINISHED))
+        .filter(
+            deployments::status
+                .eq(DeploymentStatus::Pending.as_str())
+                .or(deployments::lease_until.is_null())
+                .or(deployments::lease_until.le(now)),
+        )
+        .filter(diesel::dsl::not(diesel::dsl::exists(ahead)))
         .order((deployments::created_on.asc(), deployments::id.asc()))
+        .limit(i64::try_from(max).unwrap_or(i64::MAX))
         .select((
             deployments::id,
-            deployments::service_id,
-            deployments::context,
             deployments::status,
             deployments::claimed_by,
-            deployments::lease_until,
             deployments::attempts,
         ))
         .load(conn)?;
-    let now = now();
-    let mut lanes = HashSet::new();
     let mut claims = Vec::new();
-    for head in unfinished {
-        if claims.len() == max {
-            break;
-        }
-        if !lanes.insert((head.service_id.clone(), head.context.clone())) {
-            continue;
-        }
+    for head in heads {
         let pending = head.status == DeploymentStatus::Pending.as_str();
-        if !pending && head.lease_until.is_some_and(|until| until > now) {
-            continue;
-        }
         let claimed = conn.transaction(|conn| {
             if pending {
                 claim_pending(conn, outbox, &head, worker, lease)

@@ -241,6 +241,29 @@ fn one_deployment_per_service_and_context_runs_at_a_time_in_order(db: &TestDatab
     );
 }
 
+fn a_claim_takes_the_oldest_lane_heads_up_to_its_max(db: &TestDatabase) {
+    let store = db.open();
+    let hello = release(&store, "hello", "1");
+    let other = release(&store, "other", "1");
+    let a1 = deploy(&store, hello, "prod");
+    let b1 = deploy(&store, hello, "staging");
+    let a2 = deploy(&store, hello, "prod");
+    let c1 = deploy(&store, other, "prod");
+    let claim = |worker: &str| -> Vec<Uuid> {
+        store
+            .claim_deployments(worker, LEASE, 2)
+            .unwrap()
+            .into_iter()
+            .map(|claim| claim.id)
+            .collect()
+    };
+    assert_eq!(claim("w1"), [a1, b1], "the two oldest heads");
+    assert_eq!(claim("w2"), [c1], "a2 waits behind a1, c1 does not");
+    assert!(claim("w3").is_empty());
+    assert!(finish(&store, a1, "w1"));
+    assert_eq!(claim("w3"), [a2]);
+}
+
 fn a_lapsed_claim_is_resumed_and_at_last_failed(db: &TestDatabase) {
     let store = db.open();
     let v1 = release(&store, "hello", "1");
@@ -442,6 +465,7 @@ store_tests!(
     create_get_list_and_delete,
     a_deleted_release_cannot_be_deployed,
     one_deployment_per_service_and_context_runs_at_a_time_in_order,
+    a_claim_takes_the_oldest_lane_heads_up_to_its_max,
     a_lapsed_claim_is_resumed_and_at_last_failed,
     released_claims_are_resumed_at_once_and_renewed_ones_are_not,
 );
