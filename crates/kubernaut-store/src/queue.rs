@@ -10,7 +10,9 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use kubernaut_domain::{
     ContextName, DeploymentStatus, Namespace, NotificationEvent, ServiceName, Stream,
 };
@@ -83,7 +85,9 @@ pub(crate) fn lease_end(lease: Duration) -> NaiveDateTime {
 ///
 /// The database finds the claimable heads (an unfinished deployment with no earlier unfinished
 /// one in its lane, through `deployments_lane_unfinished_idx`), oldest first: a claim reads the
-/// deployments it may claim, not the whole queue.
+/// deployments it may claim, not the whole queue. The status filters are literal SQL, as the
+/// partial indexes' own conditions: a bound parameter would keep the planners (SQLite's and a
+/// generic PostgreSQL plan) from using them.
 pub(crate) fn claim(
     conn: &mut DbConnection,
     outbox: &Outbox,
@@ -100,7 +104,9 @@ pub(crate) fn claim(
                 .eq(deployments::service_id),
         )
         .filter(earlier.field(deployments::context).eq(deployments::context))
-        .filter(earlier.field(deployments::status).eq_any(UNFINISHED))
+        .filter(sql::<Bool>(
+            "earlier.status IN ('pending', 'applying', 'rolling_out')",
+        ))
         .filter(
             earlier
                 .field(deployments::created_on)
@@ -111,7 +117,9 @@ pub(crate) fn claim(
                     .and(earlier.field(deployments::id).lt(deployments::id))),
         );
     let heads: Vec<Unfinished> = deployments::table
-        .filter(deployments::status.eq_any(UNFINISHED))
+        .filter(sql::<Bool>(
+            "deployments.status IN ('pending', 'applying', 'rolling_out')",
+        ))
         .filter(
             deployments::status
                 .eq(DeploymentStatus::Pending.as_str())
