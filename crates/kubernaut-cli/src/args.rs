@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use kubernaut_client::GrantBody;
+use kubernaut_client::{CreateDeployment, GrantBody};
 
 /// Ship services to Kubernetes with kubernaut: create releases, deploy them, follow rollouts.
 #[derive(Debug, Parser)]
@@ -442,9 +442,9 @@ pub struct AuditListArgs {
     pub paging: PagingArgs,
 }
 
-/// Which release to deploy where.
+/// Which release: its id, or a service's version.
 #[derive(Debug, Args)]
-pub struct DeployArgs {
+pub struct ReleaseSelector {
     /// The release's id
     #[arg(long, required_unless_present = "service", conflicts_with_all = ["service", "version", "namespace"])]
     pub release: Option<String>,
@@ -457,6 +457,28 @@ pub struct DeployArgs {
     /// The version (with --service)
     #[arg(long, requires = "service")]
     pub version: Option<String>,
+}
+
+impl ReleaseSelector {
+    /// A deployment request for this release to `context`.
+    pub fn to(self, context: String) -> CreateDeployment {
+        CreateDeployment {
+            release: self.release,
+            service: self.service,
+            namespace: self.namespace,
+            version: self.version,
+            context: Some(context),
+            ..CreateDeployment::default()
+        }
+    }
+}
+
+/// Which release to deploy where.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Which release
+    #[command(flatten)]
+    pub release: ReleaseSelector,
     /// The context (cluster) to deploy to
     #[arg(long)]
     pub context: String,
@@ -480,18 +502,9 @@ pub struct DeployArgs {
 /// Which release to dry-run where.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The release's id
-    #[arg(long, required_unless_present = "service", conflicts_with_all = ["service", "version", "namespace"])]
-    pub release: Option<String>,
-    /// The service's name (with --version)
-    #[arg(long, requires = "version")]
-    pub service: Option<String>,
-    /// The service's namespace [default: default]
-    #[arg(long, requires = "service")]
-    pub namespace: Option<String>,
-    /// The version (with --service)
-    #[arg(long, requires = "service")]
-    pub version: Option<String>,
+    /// Which release
+    #[command(flatten)]
+    pub release: ReleaseSelector,
     /// The context (cluster) to compare with
     #[arg(long)]
     pub context: String,

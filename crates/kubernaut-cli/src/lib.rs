@@ -80,14 +80,9 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
         }
         Command::Deploy(args) => {
             let request = CreateDeployment {
-                release: args.release,
-                service: args.service,
-                namespace: args.namespace,
-                version: args.version,
-                context: Some(args.context),
                 auto_rollback: args.auto_rollback.then_some(true),
                 prune: args.no_prune.then_some(false),
-                ..CreateDeployment::default()
+                ..args.release.to(args.context)
             };
             let wait = args.wait.then(|| Duration::from_secs(args.timeout));
             deploy(client, output, &request, wait).await
@@ -124,13 +119,8 @@ async fn dispatch(client: &Client, output: Output, command: Command) -> Result<(
         }
         Command::Diff(args) => {
             let request = CreateDeployment {
-                release: args.release,
-                service: args.service,
-                namespace: args.namespace,
-                version: args.version,
-                context: Some(args.context),
                 prune: args.no_prune.then_some(false),
-                ..CreateDeployment::default()
+                ..args.release.to(args.context)
             };
             let dry_run = client.dry_run_deployment(&request).await?;
             output::dry_run(output, &dry_run);
