@@ -13,10 +13,10 @@ use kubernaut_store::{Attempt, AttemptEnd, DueDelivery, Store};
 use reqwest::header::CONTENT_TYPE;
 use tokio::task::JoinSet;
 
-use crate::App;
 use crate::deploy::Signals;
 use crate::metrics::Metrics;
 use crate::notify::Webhooks;
+use crate::{App, blocking};
 
 /// How the sender works.
 #[derive(Debug, Clone)]
@@ -151,19 +151,12 @@ impl Sender {
     async fn claim(&self, max: usize, skip: Vec<String>) -> Vec<DueDelivery> {
         let store = self.store.clone();
         let (id, lease) = (self.id.clone(), self.lease());
-        match tokio::task::spawn_blocking(move || store.claim_notifications(&id, lease, max, &skip))
+        blocking(move || Ok(store.claim_notifications(&id, lease, max, &skip)?))
             .await
-        {
-            Ok(Ok(due)) => due,
-            Ok(Err(error)) => {
+            .unwrap_or_else(|error| {
                 log::warn!("cannot claim notifications: {error}");
                 Vec::new()
-            }
-            Err(error) => {
-                log::warn!("cannot claim notifications: {error}");
-                Vec::new()
-            }
-        }
+            })
     }
 
     /// A claim outlives an attempt: the timeout, and time to record it.
@@ -203,16 +196,12 @@ impl Sender {
         let store = self.store.clone();
         let sender = self.id.clone();
         let id = due.id;
-        let recorded = tokio::task::spawn_blocking(move || {
-            store.record_notification_attempt(id, &sender, &attempt, end)
-        })
-        .await;
+        let recorded =
+            blocking(move || Ok(store.record_notification_attempt(id, &sender, &attempt, end)?))
+                .await;
         match recorded {
-            Ok(Ok(true)) => {}
-            Ok(Ok(false)) => {
-                log::warn!("notification {id}: its claim lapsed before it was recorded")
-            }
-            Ok(Err(error)) => log::warn!("notification {id}: cannot record the attempt: {error}"),
+            Ok(true) => {}
+            Ok(false) => log::warn!("notification {id}: its claim lapsed before it was recorded"),
             Err(error) => log::warn!("notification {id}: cannot record the attempt: {error}"),
         }
     }
