@@ -56,6 +56,22 @@ pub trait Cluster: Send + Sync + fmt::Debug {
     /// or `CrashLoopBackOff`.
     async fn rollout(&self, namespace: &str, workload: &Workload) -> Result<Rollout, ClusterError>;
 
+    /// The rollouts of several applied workloads of `namespace`, in their order, as
+    /// [`rollout`](Self::rollout) reports each. Reads them one by one unless a cluster can read
+    /// them together for less: [`KubeCluster`](crate::KubeCluster) lists each workload kind
+    /// once, so that watching many rollouts costs requests per namespace, not per workload.
+    async fn rollouts(
+        &self,
+        namespace: &str,
+        workloads: &[Workload],
+    ) -> Vec<Result<Rollout, ClusterError>> {
+        let mut rollouts = Vec::with_capacity(workloads.len());
+        for workload in workloads {
+            rollouts.push(self.rollout(namespace, workload).await);
+        }
+        rollouts
+    }
+
     /// The object as the cluster has it now, `None` when it does not exist. `namespace` is
     /// ignored for cluster-scoped kinds.
     async fn get(

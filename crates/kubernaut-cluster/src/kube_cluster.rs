@@ -12,21 +12,15 @@ use kube::api::{
 use kube::core::Selector;
 use kube::discovery::{self, Scope};
 use kube::error::DiscoveryError;
-use kubernaut_domain::{
-    APPLYSET_PART_OF_LABEL, GroupKind, Rollout, daemon_set_rollout, deployment_rollout,
-    stateful_set_rollout, stuck_container,
-};
+use kubernaut_domain::{APPLYSET_PART_OF_LABEL, GroupKind, Rollout, stuck_container};
 
 use crate::cluster::{Applied, Cluster, FIELD_MANAGER};
 use crate::diff::DryRun;
 use crate::error::{ClusterError, error_chain};
 use crate::kinds::is_cluster_scoped;
+use crate::kube_rollouts::{pods_matter, reported, revision_label};
 use crate::object::{LiveObject, Object, ObjectRef, Workload, WorkloadKind, group, version};
-use crate::pods::{
-    CONTROLLER_REVISION_HASH, POD_TEMPLATE_HASH, newest_controller_revision_hash,
-    newest_replica_set_hash, selector, waiting_containers, with_label,
-};
-use crate::states;
+use crate::pods::{selector, waiting_containers, with_label};
 
 /// How to address a kind: its resource (plural) and whether it lives in a namespace.
 #[derive(Clone)]
@@ -217,12 +211,13 @@ impl KubeCluster {
     }
 
     /// The API of a built-in namespaced kind.
-    fn api(&self, namespace: &str, group: &str, kind: &str) -> Api<DynamicObject> {
+    pub(crate) fn api(&self, namespace: &str, group: &str, kind: &str) -> Api<DynamicObject> {
         let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, "v1", kind));
         Api::namespaced_with(self.client.clone(), namespace, &resource)
     }
 
-    fn error(&self, object: &str, error: kube::Error) -> ClusterError {
+    /// The error of a request about `object`.
+    pub(crate) fn error(&self, object: &str, error: kube::Error) -> ClusterError {
         match error {
             kube::Error::Api(status) => ClusterError::Rejected {
                 object: object.to_owned(),
@@ -262,37 +257,36 @@ impl KubeCluster {
         current: &DynamicObject,
         selector: Selector,
     ) -> Result<Selector, kube::Error> {
-        let owner = current.metadata.uid.as_deref().unwrap_or_default();
         let owned = ListParams::default().labels_from(&selector);
-        let (label, hash) = match workload.kind {
-            WorkloadKind::Deployment => {
-                let replica_sets = self
-                    .api(namespace, "apps", "ReplicaSet")
-                    .list(&owned)
-                    .await?;
-                (
-                    POD_TEMPLATE_HASH,
-                    newest_replica_set_hash(&replica_sets.items, owner),
-                )
-            }
-            WorkloadKind::StatefulSet => {
-                (CONTROLLER_REVISION_HASH, states::update_revision(current))
-            }
-            WorkloadKind::DaemonSet => {
-                let revisions = self
-                    .api(namespace, "apps", "ControllerRevision")
-                    .list(&owned)
-                    .await?;
-                (
-                    CONTROLLER_REVISION_HASH,
-                    newest_controller_revision_hash(&revisions.items, owner),
-                )
-            }
+        let owners = match workload.kind {
+            WorkloadKind::Deployment => "ReplicaSet",
+            WorkloadKind::DaemonSet => "ControllerRevision",
+            WorkloadKind::StatefulSet => "",
         };
-        Ok(match hash {
-            Some(hash) => with_label(selector, label, hash),
+        let owned = if owners.is_empty() {
+            Vec::new()
+        } else {
+            self.api(namespace, "apps", owners)
+                .list(&owned)
+                .await?
+                .items
+        };
+        Ok(match revision_label(workload.kind, current, &owned) {
+            Some((label, hash)) => with_label(selector, label, hash),
             None => selector,
         })
+    }
+
+    /// The workload as the API server has it.
+    pub(crate) async fn current(
+        &self,
+        namespace: &str,
+        workload: &Workload,
+    ) -> Result<DynamicObject, ClusterError> {
+        self.api(namespace, "apps", workload.kind.as_str())
+            .get(&workload.name)
+            .await
+            .map_err(|e| self.error(&workload.to_string(), e))
     }
 
     async fn stuck_pod(
@@ -352,31 +346,32 @@ impl Cluster for KubeCluster {
     /// ControllerRevision; all pods of the selector when that is unknown) are checked for stuck
     /// containers.
     async fn rollout(&self, namespace: &str, workload: &Workload) -> Result<Rollout, ClusterError> {
-        let object = workload.to_string();
-        let current = self
-            .api(namespace, "apps", workload.kind.as_str())
-            .get(&workload.name)
-            .await
-            .map_err(|e| self.error(&object, e))?;
-        let rollout = match workload.kind {
-            WorkloadKind::Deployment => {
-                deployment_rollout(&workload.name, &states::deployment(&current))
-            }
-            WorkloadKind::StatefulSet => {
-                stateful_set_rollout(&workload.name, &states::stateful_set(&current))
-            }
-            WorkloadKind::DaemonSet => {
-                daemon_set_rollout(&workload.name, &states::daemon_set(&current))
-            }
-        };
-        if !matches!(rollout, Rollout::Progressing(_)) || !states::observed(&current) {
+        let current = self.current(namespace, workload).await?;
+        let rollout = reported(workload, &current);
+        if !pods_matter(&rollout, &current) {
             return Ok(rollout);
         }
         let stuck = self
             .stuck_pod(namespace, workload, &current)
             .await
-            .map_err(|e| self.error(&object, e))?;
+            .map_err(|e| self.error(&workload.to_string(), e))?;
         Ok(stuck.map_or(rollout, Rollout::Failed))
+    }
+
+    /// One workload as [`rollout`](Self::rollout) reads it; several together with one list
+    /// per workload kind of the namespace's ApplySet members (a workload without the label is
+    /// read on its own), and, when some progress, one list each of the namespace's pods,
+    /// ReplicaSets and ControllerRevisions: the requests do not grow with the workloads.
+    async fn rollouts(
+        &self,
+        namespace: &str,
+        workloads: &[Workload],
+    ) -> Vec<Result<Rollout, ClusterError>> {
+        match workloads {
+            [] => Vec::new(),
+            [workload] => vec![self.rollout(namespace, workload).await],
+            _ => self.read_rollouts(namespace, workloads).await,
+        }
     }
 
     async fn get(

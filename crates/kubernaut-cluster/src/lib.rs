@@ -95,6 +95,7 @@ mod health;
 mod in_cluster;
 mod kinds;
 mod kube_cluster;
+mod kube_rollouts;
 mod object;
 mod pods;
 mod sandbox;

@@ -749,3 +749,142 @@ async fn the_rollout_of_a_missing_workload_names_it() {
         "{error}"
     );
 }
+
+/// A Deployment as kubernaut applies it: a member of an ApplySet.
+fn member_deployment(name: &str, image: &str) -> Object {
+    let mut member = deployment(name, image, 1);
+    member.body["metadata"]["labels"]["applyset.kubernetes.io/part-of"] = "applyset-x-v1".into();
+    member
+}
+
+/// Reports the Deployment `name` as its controller would: rolled out, or 0 of 1 updated.
+async fn report(client: &kube::Client, name: &str, done: bool) -> String {
+    let current = stored(client, "apps", "Deployment", name).await;
+    let ready = i32::from(done);
+    set_status(
+        client,
+        "Deployment",
+        name,
+        json!({"observedGeneration": current.metadata.generation, "replicas": 1,
+               "updatedReplicas": ready, "availableReplicas": ready}),
+    )
+    .await;
+    current.metadata.uid.expect("uid")
+}
+
+/// A ReplicaSet of revision 1 with `hash`, owned by the Deployment `name`.
+fn replica_set(name: &str, uid: &str, hash: &str) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {
+            "name": format!("{name}-{hash}"),
+            "labels": {"app": name, "pod-template-hash": hash},
+            "annotations": {"deployment.kubernetes.io/revision": "1"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                 "name": name, "uid": uid, "controller": true}]
+        },
+        "spec": {"selector": {"matchLabels": {"app": name, "pod-template-hash": hash}}}
+    })
+}
+
+#[tokio::test]
+async fn rollouts_read_together_agree_with_each_read_alone_in_a_few_requests()
+-> Result<(), ClusterError> {
+    let fake = fake().await;
+    let direct = KubeCluster::new(fake.clone());
+    for name in ["done", "stuck", "slow"] {
+        direct
+            .apply(NAMESPACE, &member_deployment(name, "nginx:1.27"))
+            .await?;
+    }
+    direct
+        .apply(NAMESPACE, &deployment("unlabelled", "nginx:1.27", 1))
+        .await?;
+    report(&fake, "done", true).await;
+    report(&fake, "unlabelled", true).await;
+    for (name, hash, reason) in [("stuck", "s1", "ErrImagePull"), ("slow", "w1", "Pending")] {
+        let uid = report(&fake, name, false).await;
+        create(&fake, "apps", replica_set(name, &uid, hash)).await;
+        let labels = json!({"app": name, "pod-template-hash": hash});
+        create(
+            &fake,
+            "",
+            pod(
+                &format!("{name}-1"),
+                labels,
+                "app",
+                json!({"reason": reason}),
+            ),
+        )
+        .await;
+    }
+    // An old pod of "slow" crash-loops: only its newest revision's pods count.
+    let old = json!({"app": "slow", "pod-template-hash": "w0"});
+    let crashing = json!({"reason": "CrashLoopBackOff"});
+    create(&fake, "", pod("slow-old", old, "app", crashing)).await;
+
+    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&requests);
+    let cluster = KubeCluster::new(faulty(fake.clone(), move |method, path| {
+        seen.lock().unwrap().push(format!("{method} {path}"));
+        None
+    }));
+    let names = ["done", "stuck", "slow", "unlabelled", "missing"];
+    let workloads: Vec<Workload> = names
+        .iter()
+        .map(|name| workload(WorkloadKind::Deployment, name))
+        .collect();
+    let together = cluster.rollouts(NAMESPACE, &workloads).await;
+    let mut alone = Vec::new();
+    for workload in &workloads {
+        alone.push(direct.rollout(NAMESPACE, workload).await);
+    }
+    assert_eq!(together, alone);
+    assert_eq!(together[0], Ok(Rollout::Done));
+    assert_eq!(
+        together[1],
+        Ok(Rollout::Failed(
+            "pod stuck-1 container app: ErrImagePull".into()
+        ))
+    );
+    assert!(matches!(together[2], Ok(Rollout::Progressing(_))));
+    assert_eq!(together[3], Ok(Rollout::Done));
+    assert!(
+        matches!(&together[4], Err(ClusterError::Rejected { code: 404, object, .. })
+            if object == "deployment.apps/missing"),
+        "{:?}",
+        together[4]
+    );
+    let base = format!("/apis/apps/v1/namespaces/{NAMESPACE}");
+    assert_eq!(
+        *requests.lock().unwrap(),
+        [
+            format!("GET {base}/deployments"),
+            format!("GET {base}/deployments/unlabelled"),
+            format!("GET {base}/deployments/missing"),
+            format!("GET {base}/replicasets"),
+            format!("GET /api/v1/namespaces/{NAMESPACE}/pods"),
+        ]
+    );
+
+    // Ten more progressing workloads cost no more requests.
+    let mut more = workloads[..3].to_vec();
+    for n in 0..10 {
+        let name = format!("more-{n}");
+        direct
+            .apply(NAMESPACE, &member_deployment(&name, "nginx:1.27"))
+            .await?;
+        report(&fake, &name, false).await;
+        more.push(workload(WorkloadKind::Deployment, &name));
+    }
+    requests.lock().unwrap().clear();
+    let rollouts = cluster.rollouts(NAMESPACE, &more).await;
+    assert_eq!(rollouts.len(), 13);
+    assert!(
+        rollouts[3..]
+            .iter()
+            .all(|r| matches!(r, Ok(Rollout::Progressing(_))))
+    );
+    assert_eq!(requests.lock().unwrap().len(), 3);
+    Ok(())
+}
