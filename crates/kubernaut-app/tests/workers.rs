@@ -89,11 +89,17 @@ fn contexts(cluster: Arc<dyn Cluster>) -> Arc<Contexts> {
 
 /// Stores a release of `service` at `version` and a deployment of it to `prod`.
 fn deploy(store: &Store, service: &str, version: u32) -> Uuid {
+    deploy_template(store, service, version, TEMPLATE)
+}
+
+/// Stores a release of `service` at `version` with `template`, and a deployment of it to
+/// `prod`.
+fn deploy_template(store: &Store, service: &str, version: u32, template: &str) -> Uuid {
     let new = NewRelease::new(
         ServiceName::parse(service).unwrap(),
         Namespace::default(),
         Version::parse(&version.to_string()).unwrap(),
-        TemplateSource::parse(TEMPLATE).unwrap(),
+        TemplateSource::parse(template).unwrap(),
         Attributes::default(),
         "ci",
     )
@@ -124,12 +130,23 @@ fn start_worker(
     contexts: Arc<Contexts>,
     lease: Duration,
 ) -> (tokio::task::JoinHandle<()>, Arc<Notify>) {
-    let options = WorkerOptions {
-        poll_interval: Duration::from_millis(20),
-        rollout_poll: Duration::from_millis(20),
-        lease,
-        ..WorkerOptions::default()
-    };
+    start_worker_with(
+        db,
+        contexts,
+        WorkerOptions {
+            poll_interval: Duration::from_millis(20),
+            rollout_poll: Duration::from_millis(20),
+            lease,
+            ..WorkerOptions::default()
+        },
+    )
+}
+
+fn start_worker_with(
+    db: &TestDatabase,
+    contexts: Arc<Contexts>,
+    options: WorkerOptions,
+) -> (tokio::task::JoinHandle<()>, Arc<Notify>) {
     let app = App::new(db.open(), contexts, &AuthOptions::default());
     let worker = Worker::new(&app, options);
     let stop = Arc::new(Notify::new());
@@ -269,6 +286,140 @@ async fn wait_for(store: &Store, id: Uuid, status: DeploymentStatus) -> bool {
     false
 }
 
+const WORKLOAD: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{service}}
+spec:
+  selector:
+    matchLabels:
+      app: {{service}}
+  template:
+    metadata:
+      labels:
+        app: {{service}}
+    spec:
+      containers:
+        - name: app
+          image: nginx:{{version}}
+";
+
+/// A cluster whose `slow-*` workloads roll out only once released; it counts applies and
+/// remembers how many workloads each rollout reading asked for.
+#[derive(Debug, Default)]
+struct SlowCluster {
+    released: std::sync::atomic::AtomicBool,
+    applies: Mutex<BTreeMap<String, usize>>,
+    readings: Mutex<Vec<usize>>,
+}
+
+#[async_trait::async_trait]
+impl Cluster for SlowCluster {
+    async fn apply(&self, _: &str, object: &Object) -> Result<Applied, ClusterError> {
+        *self
+            .applies
+            .lock()
+            .unwrap()
+            .entry(object.name.clone())
+            .or_default() += 1;
+        Ok(Applied::Created)
+    }
+
+    async fn rollout(&self, _: &str, workload: &Workload) -> Result<Rollout, ClusterError> {
+        let released = self.released.load(std::sync::atomic::Ordering::SeqCst);
+        Ok(if workload.name.starts_with("slow") && !released {
+            Rollout::Progressing(format!("{} is slow", workload.name))
+        } else {
+            Rollout::Done
+        })
+    }
+
+    async fn rollouts(
+        &self,
+        namespace: &str,
+        workloads: &[Workload],
+    ) -> Vec<Result<Rollout, ClusterError>> {
+        self.readings.lock().unwrap().push(workloads.len());
+        let mut rollouts = Vec::new();
+        for workload in workloads {
+            rollouts.push(self.rollout(namespace, workload).await);
+        }
+        rollouts
+    }
+
+    async fn get(&self, _: &str, _: &ObjectRef) -> Result<Option<LiveObject>, ClusterError> {
+        Ok(None)
+    }
+
+    async fn members(
+        &self,
+        _: &str,
+        _: &str,
+        _: &BTreeSet<GroupKind>,
+    ) -> Result<Vec<LiveObject>, ClusterError> {
+        Ok(Vec::new())
+    }
+}
+
+async fn slow_rollouts_hold_no_slot_and_are_read_together(db: TestDatabase) {
+    let store = db.open();
+    let slow: Vec<Uuid> = (0..20)
+        .map(|n| deploy_template(&store, &format!("slow-{n}"), 1, WORKLOAD))
+        .collect();
+    let cluster = Arc::new(SlowCluster::default());
+    let lease = Duration::from_millis(600);
+    let (worker, stop) = start_worker_with(
+        &db,
+        contexts(cluster.clone()),
+        WorkerOptions {
+            poll_interval: Duration::from_millis(20),
+            rollout_poll: Duration::from_millis(50),
+            lease,
+            max_parallel: 2,
+            ..WorkerOptions::default()
+        },
+    );
+    for id in &slow {
+        assert!(wait_for(&store, *id, DeploymentStatus::RollingOut).await);
+    }
+
+    // Two slots, twenty rollouts in progress: another service still deploys at once.
+    let fast = deploy_template(&store, "fast", 1, WORKLOAD);
+    let statuses = wait_until_ended(&store, &[fast], Duration::from_secs(20)).await;
+    assert_eq!(statuses, [DeploymentStatus::Succeeded]);
+    for id in &slow {
+        let status = store.deployment(*id).unwrap().unwrap().deployment.status;
+        assert_eq!(status, DeploymentStatus::RollingOut);
+    }
+    // Outlive the lease a few times: the claims are renewed, nothing is resumed.
+    sleep(lease * 3).await;
+    let widest = cluster.readings.lock().unwrap().iter().copied().max();
+    assert_eq!(widest, Some(20), "the waiting workloads are read together");
+
+    cluster
+        .released
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let statuses = wait_until_ended(&store, &slow, Duration::from_secs(20)).await;
+    stop.notify_one();
+    worker.await.unwrap();
+    assert!(
+        statuses.iter().all(|s| *s == DeploymentStatus::Succeeded),
+        "{statuses:?}"
+    );
+    for id in &slow {
+        let log: Vec<String> = (store.deployment(*id).unwrap().unwrap().log)
+            .into_iter()
+            .map(|line| line.content)
+            .collect();
+        assert!(!log.iter().any(|line| line.contains("resumed")), "{log:?}");
+    }
+    let applies = cluster.applies.lock().unwrap().clone();
+    assert!(
+        (0..20).all(|n| applies[&format!("slow-{n}")] == 1),
+        "each applied once: {applies:?}"
+    );
+}
+
 macro_rules! worker_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -297,4 +448,5 @@ macro_rules! worker_tests {
 worker_tests!(
     two_workers_run_each_deployment_once_in_order_per_service,
     a_killed_worker_leaves_nothing_in_flight,
+    slow_rollouts_hold_no_slot_and_are_read_together,
 );

@@ -111,13 +111,12 @@ impl KubeCluster {
         namespace: &str,
         workloads: &[Workload],
     ) -> Vec<Result<Rollout, ClusterError>> {
-        let mut lists: HashMap<WorkloadKind, Result<HashMap<String, DynamicObject>, ClusterError>> =
-            HashMap::new();
-        for workload in workloads {
-            if !lists.contains_key(&workload.kind) {
-                let listed = self.list_members(namespace, workload.kind).await;
-                lists.insert(workload.kind, listed);
-            }
+        let mut kinds: Vec<WorkloadKind> = workloads.iter().map(|w| w.kind).collect();
+        kinds.sort_by_key(|kind| kind.as_str());
+        kinds.dedup();
+        let mut lists = HashMap::new();
+        for kind in kinds {
+            lists.insert(kind, self.list_members(namespace, kind).await);
         }
         let mut readings = Vec::with_capacity(workloads.len());
         for workload in workloads {

@@ -28,7 +28,11 @@ use crate::schema::{deployments, services};
 /// How often a deployment is started before an interruption fails it instead of resuming it.
 pub const MAX_ATTEMPTS: i32 = 3;
 
-const UNFINISHED: [&str; 3] = ["pending", "applying", "rolling_out"];
+/// The unfinished statuses as a literal filter, the condition of the partial indexes: with a
+/// bound parameter the planners (SQLite's, and a generic PostgreSQL plan) would not use them.
+fn unfinished() -> diesel::expression::SqlLiteral<Bool> {
+    sql::<Bool>("deployments.status IN ('pending', 'applying', 'rolling_out')")
+}
 
 /// A deployment claimed by a worker, with what it needs to run it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,9 +89,7 @@ pub(crate) fn lease_end(lease: Duration) -> NaiveDateTime {
 ///
 /// The database finds the claimable heads (an unfinished deployment with no earlier unfinished
 /// one in its lane, through `deployments_lane_unfinished_idx`), oldest first: a claim reads the
-/// deployments it may claim, not the whole queue. The status filters are literal SQL, as the
-/// partial indexes' own conditions: a bound parameter would keep the planners (SQLite's and a
-/// generic PostgreSQL plan) from using them.
+/// deployments it may claim, not the whole queue.
 pub(crate) fn claim(
     conn: &mut DbConnection,
     outbox: &Outbox,
@@ -117,9 +119,7 @@ pub(crate) fn claim(
                     .and(earlier.field(deployments::id).lt(deployments::id))),
         );
     let heads: Vec<Unfinished> = deployments::table
-        .filter(sql::<Bool>(
-            "deployments.status IN ('pending', 'applying', 'rolling_out')",
-        ))
+        .filter(unfinished())
         .filter(
             deployments::status
                 .eq(DeploymentStatus::Pending.as_str())
@@ -318,7 +318,7 @@ pub(crate) fn record(
     };
     let updated = diesel::update(deployments::table.find(&id))
         .filter(deployments::claimed_by.eq(worker))
-        .filter(deployments::status.eq_any(UNFINISHED))
+        .filter(unfinished())
         .set(&changes)
         .execute(conn)?;
     if updated == 0 {
@@ -349,9 +349,27 @@ pub(crate) fn renew(
 ) -> Result<usize, StoreError> {
     Ok(diesel::update(deployments::table)
         .filter(deployments::claimed_by.eq(worker))
-        .filter(deployments::status.eq_any(UNFINISHED))
+        .filter(unfinished())
         .set(deployments::lease_until.eq(lease_end(lease)))
         .execute(conn)?)
+}
+
+/// The deployments `worker` holds that someone asked to cancel, with who asked.
+pub(crate) fn cancel_requests(
+    conn: &mut DbConnection,
+    worker: &str,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    let requests: Vec<(String, Option<String>)> = deployments::table
+        .filter(deployments::claimed_by.eq(worker))
+        .filter(unfinished())
+        .filter(deployments::cancel_requested_by.is_not_null())
+        .select((deployments::id, deployments::cancel_requested_by))
+        .load(conn)?;
+    requests
+        .into_iter()
+        .filter_map(|(id, by)| Some((id, by?)))
+        .map(|(id, by)| Ok((uuid(&id)?, by)))
+        .collect()
 }
 
 /// Lets the claims `worker` holds lapse now, so that another worker (or this server after a
@@ -359,7 +377,7 @@ pub(crate) fn renew(
 pub(crate) fn release(conn: &mut DbConnection, worker: &str) -> Result<usize, StoreError> {
     Ok(diesel::update(deployments::table)
         .filter(deployments::claimed_by.eq(worker))
-        .filter(deployments::status.eq_any(UNFINISHED))
+        .filter(unfinished())
         .set(deployments::lease_until.eq(now()))
         .execute(conn)?)
 }

@@ -380,6 +380,12 @@ impl Store {
         queue::renew(&mut conn, worker, lease)
     }
 
+    /// The deployments `worker` holds that someone asked to cancel, with who asked: one read
+    /// for all of them, however many it watches.
+    pub fn cancel_requests(&self, worker: &str) -> Result<Vec<(Uuid, String)>, StoreError> {
+        queue::cancel_requests(&mut *self.conn()?, worker)
+    }
+
     /// Lets every claim `worker` holds lapse at once, for a graceful shutdown.
     pub fn release_claims(&self, worker: &str) -> Result<usize, StoreError> {
         let mut conn = self.conn()?;

@@ -3,6 +3,8 @@
 //! and runs them against their context's cluster.
 
 mod run;
+mod slots;
+mod watch;
 mod worker;
 
 use kubernaut_cluster::{Object, is_cluster_scoped};

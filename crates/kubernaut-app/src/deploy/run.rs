@@ -1,10 +1,10 @@
-//! Running one claimed deployment: apply its objects in order, then watch its workloads until
-//! they rolled out, failed, or the rollout timeout passed, recording every step.
+//! Running one claimed deployment: apply its objects in order (holding one of the worker's
+//! slots), then watch its workloads until they rolled out, failed, or the rollout timeout passed
+//! (holding none), recording every step.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::collections::BTreeSet;
 
 use kubernaut_cluster::{ApplySet, Cluster, ClusterError, Object, Workload, apply_order};
 use kubernaut_domain::GroupKind;
@@ -13,6 +13,8 @@ use kubernaut_store::{Claim, Progress, Store, StoreError};
 use kubernaut_template::Manifest;
 use tokio::time::Instant;
 
+use crate::deploy::slots::{Slot, Slots};
+use crate::deploy::watch::{Cancels, Rollouts};
 use crate::deploy::{WorkerOptions, objects};
 use crate::metrics::Metrics;
 
@@ -86,18 +88,31 @@ impl Recorder {
     }
 }
 
-/// Applies and watches the claimed deployment; `Ok` once it succeeded (recorded by the
-/// caller).
+/// What a run shares with the other runs of its worker.
+pub(crate) struct Shared<'a> {
+    pub options: &'a WorkerOptions,
+    pub slots: &'a Slots,
+    pub rollouts: &'a Rollouts,
+    pub cancels: &'a Cancels,
+}
+
+/// Applies the claimed deployment in `slot`, frees the slot, and watches its rollouts (taking
+/// a slot again to prune); `Ok` once it succeeded (recorded by the caller).
 pub(crate) async fn run(
     recorder: &Recorder,
     cluster: Arc<dyn Cluster>,
-    options: &WorkerOptions,
+    shared: &Shared<'_>,
+    slot: Slot,
 ) -> Result<String, Stop> {
     let claim = &recorder.claim;
     let manifest = Manifest::parse(claim.manifest.clone(), claim.namespace.as_str())
         .map_err(|e| Stop::Failed(format!("the stored manifest is invalid: {e}")))?;
-    let mut objects = objects(&manifest, &claim.namespace, options.allow_cluster_scoped)
-        .map_err(|e| Stop::Failed(e.to_string()))?;
+    let mut objects = objects(
+        &manifest,
+        &claim.namespace,
+        shared.options.allow_cluster_scoped,
+    )
+    .map_err(|e| Stop::Failed(e.to_string()))?;
     apply_order(&mut objects);
 
     // The service's objects in this context form an ApplySet: label them, and let the parent
@@ -140,10 +155,10 @@ pub(crate) async fn run(
             ..Progress::default()
         })
         .await?;
-    for workload in &workloads {
-        watch(recorder, cluster.as_ref(), workload, options).await?;
-    }
+    slot.free();
+    watch(recorder, &cluster, &workloads, shared).await?;
     let pruned = if claim.prune {
+        let _slot = shared.slots.take().await;
         prune(recorder, cluster.as_ref(), &set, &kinds, &objects).await?
     } else {
         0
@@ -184,52 +199,79 @@ async fn prune(
     Ok(members.len())
 }
 
-/// Polls a workload's rollout until it is done, failed, or the rollout timeout passed; logs each
-/// new reason it is still progressing.
+/// Waits until every workload rolled out, one failed, the rollout timeout passed, or someone
+/// asked to cancel; logs each new reason a workload is still progressing. The first reading is
+/// the deployment's own, so that a quick rollout ends at once; then it waits on the worker's
+/// shared watch of the namespace, read once per poll for every deployment waiting there.
 async fn watch(
     recorder: &Recorder,
-    cluster: &dyn Cluster,
-    workload: &Workload,
-    options: &WorkerOptions,
+    cluster: &Arc<dyn Cluster>,
+    workloads: &[Workload],
+    shared: &Shared<'_>,
 ) -> Result<(), Stop> {
-    let namespace = recorder.claim.namespace.as_str();
-    let deadline = Instant::now() + options.rollout_timeout;
-    let mut last_reason = String::new();
+    let claim = &recorder.claim;
+    let timeout = shared.options.rollout_timeout;
+    let deadline = Instant::now() + timeout;
+    let mut waiting = workloads.to_vec();
+    let mut reasons: HashMap<Workload, String> = HashMap::new();
+    recorder.check_cancel().await?;
+    let readings = cluster.rollouts(claim.namespace.as_str(), &waiting).await;
+    let outcome = match readings.iter().find_map(|r| r.as_ref().err()) {
+        Some(error) => Err(error.clone()),
+        None => Ok(()),
+    };
+    recorder
+        .metrics
+        .cluster_request(claim.context.as_str(), "rollout", &outcome);
+    let mut readings = Arc::new(readings);
+    let mut subscription = None;
     loop {
-        recorder.check_cancel().await?;
-        let rollout = cluster.rollout(namespace, workload).await;
-        recorder
-            .metrics
-            .cluster_request(recorder.claim.context.as_str(), "rollout", &rollout);
-        let reason = match rollout {
-            Ok(Rollout::Done) => {
-                return recorder
-                    .line(Stream::Stdout, format!("{workload} rolled out"))
-                    .await;
+        let mut still = Vec::with_capacity(waiting.len());
+        for (workload, reading) in waiting.iter().zip(readings.iter()) {
+            let reason = match reading {
+                Ok(Rollout::Done) => {
+                    recorder
+                        .line(Stream::Stdout, format!("{workload} rolled out"))
+                        .await?;
+                    continue;
+                }
+                Ok(Rollout::Failed(reason)) => {
+                    return Err(Stop::Failed(format!(
+                        "{workload} failed to roll out: {reason}"
+                    )));
+                }
+                Ok(Rollout::Progressing(reason)) => reason.clone(),
+                Err(error) => format!("cannot read the rollout status: {error}"),
+            };
+            if reasons.get(workload) != Some(&reason) {
+                recorder.line(Stream::Stdout, reason.clone()).await?;
+                reasons.insert(workload.clone(), reason);
             }
-            Ok(Rollout::Failed(reason)) => {
+            still.push(workload.clone());
+        }
+        if still.is_empty() {
+            return Ok(());
+        }
+        if still != waiting || subscription.is_none() {
+            subscription = Some(shared.rollouts.subscribe(
+                claim.context.as_str(),
+                cluster.clone(),
+                claim.namespace.as_str(),
+                still.clone(),
+            ));
+            waiting = still;
+        }
+        let subscription = subscription.as_mut().expect("subscribed above");
+        tokio::select! {
+            next = subscription.next() => readings = next,
+            () = tokio::time::sleep_until(deadline) => {
+                let workload = &waiting[0];
                 return Err(Stop::Failed(format!(
-                    "{workload} failed to roll out: {reason}"
+                    "{workload} did not roll out within {timeout:?}: {}",
+                    reasons.get(workload).map_or("", String::as_str)
                 )));
             }
-            Ok(Rollout::Progressing(reason)) => reason,
-            Err(error) => format!("cannot read the rollout status: {error}"),
-        };
-        if reason != last_reason {
-            recorder.line(Stream::Stdout, reason.clone()).await?;
-            last_reason = reason;
+            by = shared.cancels.requested(claim.id) => return Err(Stop::Canceled(by)),
         }
-        if Instant::now() >= deadline {
-            return Err(Stop::Failed(format!(
-                "{workload} did not roll out within {:?}: {last_reason}",
-                options.rollout_timeout
-            )));
-        }
-        tokio::time::sleep(
-            options
-                .rollout_poll
-                .min(deadline.saturating_duration_since(Instant::now())),
-        )
-        .await;
     }
 }

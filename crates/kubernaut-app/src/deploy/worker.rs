@@ -9,11 +9,14 @@ use kubernaut_cluster::Contexts;
 use kubernaut_domain::{DeploymentStatus, Stream};
 use kubernaut_store::{Claim, Progress, Store};
 use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
 use crate::App;
 use crate::deploy::Signals;
-use crate::deploy::run::{Recorder, Stop, run};
+use crate::deploy::run::{Recorder, Shared, Stop, run};
+use crate::deploy::slots::{Slot, Slots};
+use crate::deploy::watch::{Cancels, Rollouts};
 use crate::metrics::Metrics;
 
 /// How a worker runs deployments.
@@ -26,9 +29,10 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// How long workloads may take to roll out before the deployment fails.
     pub rollout_timeout: Duration,
-    /// How often a rollout's status is read.
+    /// How often the rollouts being waited on (and cancel requests) are read.
     pub rollout_poll: Duration,
-    /// The most deployments run at once.
+    /// The most deployments applying (or pruning) at once; any number may wait for their
+    /// rollouts besides.
     pub max_parallel: usize,
     /// Whether cluster-scoped kinds may be applied.
     pub allow_cluster_scoped: bool,
@@ -57,6 +61,9 @@ pub struct Worker {
     signals: Arc<Signals>,
     metrics: Arc<Metrics>,
     app: App,
+    slots: Slots,
+    rollouts: Rollouts,
+    cancels: Cancels,
 }
 
 impl Worker {
@@ -69,10 +76,13 @@ impl Worker {
             id: format!("{}-{}", std::process::id(), &suffix[..8]),
             store: app.store().clone(),
             contexts: app.contexts().clone(),
-            options,
             signals: app.signals(),
             metrics: app.metrics(),
             app: app.clone(),
+            slots: Slots::new(options.max_parallel),
+            rollouts: Rollouts::new(options.rollout_poll, app.metrics()),
+            cancels: Cancels::new(),
+            options,
         }
     }
 
@@ -83,23 +93,36 @@ impl Worker {
 
     /// Runs deployments until `shutdown` completes; then stops the running ones and lets their
     /// claims lapse at once, so that the next worker resumes them.
+    ///
+    /// A deployment is claimed only into a free slot, and holds it while it applies; it frees
+    /// it to wait for its rollouts, so that a slow rollout never keeps another lane waiting.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         log::info!("deployment worker {} started", self.id);
         let mut running = JoinSet::new();
         let mut renew = tokio::time::interval(self.options.lease / 3);
+        let mut cancels = tokio::time::interval(self.options.rollout_poll);
+        cancels.set_missed_tick_behavior(MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
         loop {
-            let free = self.options.max_parallel.saturating_sub(running.len());
-            if free > 0 {
-                for claim in self.claim(free).await {
-                    running.spawn(self.clone().execute(claim));
+            let mut slots = self.slots.take_free();
+            if !slots.is_empty() {
+                for claim in self.claim(slots.len()).await {
+                    let slot = slots.pop().expect("one slot per claim");
+                    running.spawn(self.clone().execute(claim, slot));
                 }
             }
+            drop(slots);
             tokio::select! {
                 () = &mut shutdown => break,
                 () = self.signals.wait_stored() => {}
+                () = self.slots.freed() => {}
                 () = tokio::time::sleep(self.options.poll_interval) => {}
                 _ = renew.tick() => self.renew().await,
+                _ = cancels.tick() => {
+                    if self.cancels.watched() {
+                        self.cancels.refresh(&self.store, &self.id).await;
+                    }
+                }
                 Some(_) = running.join_next() => {}
             }
         }
@@ -177,7 +200,7 @@ impl Worker {
     }
 
     /// Runs one claimed deployment to its end and records how it ended.
-    async fn execute(self, claim: Claim) {
+    async fn execute(self, claim: Claim, slot: Slot) {
         let id = claim.id;
         log::info!("deployment {id}: starting (attempt {})", claim.attempt);
         let context = claim.context.clone();
@@ -191,7 +214,15 @@ impl Worker {
             lease: self.options.lease,
         };
         let outcome = match self.contexts.cluster(context.as_str()).await {
-            Ok(Some(cluster)) => run(&recorder, cluster, &self.options).await,
+            Ok(Some(cluster)) => {
+                let shared = Shared {
+                    options: &self.options,
+                    slots: &self.slots,
+                    rollouts: &self.rollouts,
+                    cancels: &self.cancels,
+                };
+                run(&recorder, cluster, &shared, slot).await
+            }
             Ok(None) => Err(Stop::Failed(format!(
                 "context {context} is not configured on this kubernaut-server"
             ))),
