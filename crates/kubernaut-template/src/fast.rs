@@ -11,10 +11,11 @@
 //! the probe's text and parsed documents.
 //!
 //! A render takes the fast path only when every non-empty value is *inert*: ASCII letters, digits
-//! and `._-/:+=@%~`, starting and ending with a letter or digit. Such a value holds no whitespace,
-//! line break, quote, backslash, `#`, flow indicator or leading indicator, and cannot end with
-//! `:`, so wherever a token can stand in a scalar, the value stays inside that scalar and is taken
-//! literally. Everything else takes the slow path: a full parse and shape comparison.
+//! and `._-/:+=@%~`, starting and ending with a letter, a digit or `/` (which means nothing
+//! anywhere in YAML, so URLs and paths such as `https://ci.example.com/job/42/` or `/healthz`
+//! are inert). Such a value holds no whitespace, line break, quote, backslash, `#`, flow
+//! indicator or leading indicator, and cannot end with `:`, so wherever a token can stand in a
+//! scalar, the value stays inside that scalar and is taken literally. Everything else takes the slow path: a full parse and shape comparison.
 
 use serde_yaml_ng::Value;
 
@@ -210,10 +211,11 @@ impl Plan {
 /// Whether a value is inert: see the module documentation.
 pub(crate) fn inert(value: &str) -> bool {
     let bytes = value.as_bytes();
+    let edge = |b: &u8| b.is_ascii_alphanumeric() || *b == b'/';
     match (bytes.first(), bytes.last()) {
         (Some(first), Some(last)) => {
-            first.is_ascii_alphanumeric()
-                && last.is_ascii_alphanumeric()
+            edge(first)
+                && edge(last)
                 && bytes.iter().all(|b| {
                     b.is_ascii_alphanumeric()
                         || matches!(
@@ -351,6 +353,9 @@ mod tests {
             "https://example.com/a/b%20c",
             "user@example.com",
             "a~b",
+            "https://ci.example.com/job/hello-world/42/",
+            "/healthz",
+            "/",
         ] {
             assert!(inert(value), "{value:?}");
         }

@@ -64,8 +64,8 @@
 //!
 //! Parsing YAML costs far more than rendering mustache, so a [`Template`] caches, per pattern of
 //! empty and non-empty values, the parsed placeholder render. When every non-empty value is
-//! *inert* (ASCII letters, digits and `._-/:+=@%~`, starting and ending with a letter or digit,
-//! like `nginx:1.27`, `42` or `eu-west-1`), a render does not parse the YAML at all: it fills the
+//! *inert* (ASCII letters, digits and `._-/:+=@%~`, starting and ending with a letter, a digit or
+//! `/`, like `nginx:1.27`, `42`, `eu-west-1` or `https://ci.example.com/job/42/`), a render does not parse the YAML at all: it fills the
 //! values into the cached documents, where they can only stand inside scalars (plain scalars are
 //! resolved to null, booleans and numbers exactly as serde_yaml_ng does). That fast path is only
 //! used for templates whose placeholders all stand in scalar values (not in keys, comments, tags,

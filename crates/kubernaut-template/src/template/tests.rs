@@ -475,6 +475,9 @@ fn the_fast_path_matches_a_full_parse() {
         "user@example.com",
         "-9223372036854775808",
         "1844674407370955161",
+        "https://ci.example.com/job/42/",
+        "/healthz",
+        "/",
     ];
     for source in FAST {
         let template = Template::compile(source).unwrap();
@@ -643,13 +646,14 @@ fn generated(count: usize) -> Vec<String> {
 
 #[test]
 fn generated_templates_never_panic_and_agree_with_a_full_parse() {
-    let contexts: [&[(&str, &str)]; 6] = [
+    let contexts: [&[(&str, &str)]; 7] = [
         &[("x", "v1"), ("y", "3"), ("z", "true")],
         &[("x", ""), ("y", "0x1F"), ("z", "a:b")],
         &[("x", "a b"), ("y", "x\ny: 1"), ("z", "{k: v}")],
         &[("x", "null"), ("y", "1e3"), ("z", "")],
         &[("x", "a:b"), ("y", "0o7"), ("z", "1_0")],
         &[("x", "a%b=c@d~e"), ("y", "1.0"), ("z", "kubernaut0x")],
+        &[("x", "https://h/a/"), ("y", "/"), ("z", "/p")],
     ];
     for source in generated(3000) {
         let Ok(template) = Template::compile(&source) else {
