@@ -1,7 +1,7 @@
 //! An in-memory Kubernetes API (kube-fake-client) served over HTTP on loopback, with a
 //! kubeconfig that points at it: the real binary reaches it through the same kubeconfig path as
 //! a real cluster (or as its in-cluster context, given [`LoopbackApi::url`]). The test reads what
-//! was applied, the `Authorization` headers sent, and plays the controllers.
+//! was applied and the requests sent, and plays the controllers.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -30,12 +30,23 @@ pub struct LoopbackApi {
     runtime: Runtime,
     client: kube::Client,
     address: SocketAddr,
-    authorizations: Authorizations,
+    received: Received,
     kubeconfig: NamedTempFile,
 }
 
-/// The `Authorization` headers of the requests received, in order (`None`: without one).
-type Authorizations = Arc<Mutex<Vec<Option<String>>>>;
+/// A request the API received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRequest {
+    /// `GET`, `PATCH`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+/// The requests received, in order.
+type Received = Arc<Mutex<Vec<ApiRequest>>>;
 
 impl LoopbackApi {
     /// Starts the API and writes the kubeconfig (context [`CONTEXT`], no credentials).
@@ -44,7 +55,7 @@ impl LoopbackApi {
     /// If the fake client cannot be built or no loopback port can be bound.
     pub fn start() -> Self {
         let runtime = Runtime::new().expect("a tokio runtime");
-        let authorizations = Authorizations::default();
+        let received = Received::default();
         let (client, address) = runtime.block_on(async {
             let client = ClientBuilder::new()
                 .with_status_subresource::<Deployment>()
@@ -55,7 +66,7 @@ impl LoopbackApi {
                 .await
                 .expect("a loopback port");
             let address = listener.local_addr().expect("its address");
-            tokio::spawn(serve(listener, client.clone(), authorizations.clone()));
+            tokio::spawn(serve(listener, client.clone(), received.clone()));
             (client, address)
         });
         let kubeconfig = NamedTempFile::new().expect("a kubeconfig file");
@@ -73,7 +84,7 @@ impl LoopbackApi {
             runtime,
             client,
             address,
-            authorizations,
+            received,
             kubeconfig,
         }
     }
@@ -91,7 +102,15 @@ impl LoopbackApi {
     /// The `Authorization` header of every request received so far, in order (`None` for a
     /// request without one).
     pub fn authorizations(&self) -> Vec<Option<String>> {
-        self.authorizations
+        self.requests()
+            .into_iter()
+            .map(|request| request.authorization)
+            .collect()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<ApiRequest> {
+        self.received
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -170,20 +189,24 @@ impl LoopbackApi {
 }
 
 /// Accepts connections and forwards every request to the fake client.
-async fn serve(listener: TcpListener, client: kube::Client, authorizations: Authorizations) {
+async fn serve(listener: TcpListener, client: kube::Client, received: Received) {
     while let Ok((stream, _)) = listener.accept().await {
         let client = client.clone();
-        let authorizations = authorizations.clone();
+        let received = received.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<Incoming>| {
                 let authorization = request
                     .headers()
                     .get(hyper::header::AUTHORIZATION)
                     .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-                authorizations
+                received
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(authorization);
+                    .push(ApiRequest {
+                        method: request.method().to_string(),
+                        path: request.uri().path().to_owned(),
+                        authorization,
+                    });
                 forward(client.clone(), request)
             });
             // A client hanging up mid-request ends only its connection.

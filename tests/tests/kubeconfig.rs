@@ -7,7 +7,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use kubernaut_store::testing::TestDatabase;
-use kubernaut_tests::loopback_api::{CONTEXT, LoopbackApi};
+use kubernaut_tests::loopback_api::{ApiRequest, CONTEXT, LoopbackApi};
 use kubernaut_tests::{Server, admin_client};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
@@ -62,18 +62,29 @@ fn start(db: &TestDatabase, api: &LoopbackApi) -> Server {
 /// Creates release `version` of `hello` and deploys it to the loopback context; the
 /// deployment's path.
 fn release_and_deploy(client: &Client, server: &Server, version: &str) -> String {
+    release_and_deploy_service(client, server, "hello", version)
+}
+
+/// Creates release `version` of `service` and deploys it to the loopback context; the
+/// deployment's path.
+fn release_and_deploy_service(
+    client: &Client,
+    server: &Server,
+    service: &str,
+    version: &str,
+) -> String {
     let response = client
         .post(server.url("/api/releases"))
         .json(&json!({
-            "service": "hello", "namespace": "team", "version": version, "template": TEMPLATE,
-            "attributes": {"image": format!("registry.example.com/hello:{version}")},
+            "service": service, "namespace": "team", "version": version, "template": TEMPLATE,
+            "attributes": {"image": format!("registry.example.com/{service}:{version}")},
         }))
         .send()
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let response = client
         .post(server.url("/api/deployments"))
-        .json(&json!({"service": "hello", "namespace": "team", "version": version, "context": CONTEXT}))
+        .json(&json!({"service": service, "namespace": "team", "version": version, "context": CONTEXT}))
         .send()
         .unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -189,6 +200,57 @@ fn a_progress_deadline_exceeded_fails_the_deployment(db: &TestDatabase) {
         "{error}"
     );
     assert!(error.contains("has timed out progressing"), "{error}");
+}
+
+/// Whether `request` reads Deployments of namespace `team`; with the Deployment's name when it
+/// reads one alone.
+fn deployment_read(request: &ApiRequest) -> Option<Option<&str>> {
+    let rest = request
+        .path
+        .strip_prefix("/apis/apps/v1/namespaces/team/deployments")?;
+    (request.method == "GET").then(|| rest.strip_prefix('/'))
+}
+
+fn rollouts_waited_on_together_are_read_with_one_list_per_poll(db: &TestDatabase) {
+    let api = LoopbackApi::start();
+    let server = start(db, &api);
+    let client = admin_client();
+    let services: Vec<String> = (0..12).map(|n| format!("web-{n}")).collect();
+    let paths: Vec<String> = services
+        .iter()
+        .map(|service| release_and_deploy_service(&client, &server, service, "1"))
+        .collect();
+    for path in &paths {
+        let rolling_out = wait_for(&client, &server, path, |d| {
+            d["status"] == "rolling_out" || ended(d)
+        });
+        assert_eq!(rolling_out["status"], "rolling_out", "{rolling_out}");
+    }
+
+    // Each deployment reads its workload once on its own, right after it is rolling_out; then
+    // the twelve wait in one namespace for a second, polling every 100 ms.
+    sleep(Duration::from_millis(300));
+    let before = api.requests().len();
+    sleep(Duration::from_secs(1));
+    let waiting = api.requests()[before..].to_vec();
+    let reads: Vec<Option<&str>> = waiting.iter().filter_map(deployment_read).collect();
+    assert!(!reads.is_empty(), "{waiting:?}");
+    assert!(
+        reads.iter().all(Option::is_none),
+        "every read lists the namespace's Deployments: {waiting:?}"
+    );
+    // About ten polls of one list; reading each of the twelve would take 120.
+    assert!(reads.len() <= 30, "{} reads: {waiting:?}", reads.len());
+
+    for service in &services {
+        api.roll_out_deployment("team", service, 2);
+    }
+    for (service, path) in services.iter().zip(&paths) {
+        let done = wait_for(&client, &server, path, ended);
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let rolled_out = format!("deployment.apps/{service} rolled out");
+        assert!(log(&done).contains(&rolled_out), "{done}");
+    }
 }
 
 /// The ConfigMap of [`TEMPLATE`], only while the `config` attribute is set, and a Deployment.
@@ -340,4 +402,5 @@ kubernaut_tests::on_both_backends!(
     a_deployment_is_applied_through_the_kubeconfig_and_rolls_out,
     a_progress_deadline_exceeded_fails_the_deployment,
     prune_and_live_objects_go_through_the_applyset,
+    rollouts_waited_on_together_are_read_with_one_list_per_poll,
 );
