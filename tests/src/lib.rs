@@ -207,6 +207,20 @@ impl Server {
         format!("{}{path}", self.base_url)
     }
 
+    /// Its resident memory now (`VmRSS` of `/proc/PID/status`), in KiB; `None` where that
+    /// cannot be read.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// Its standard error, line by line: those read so far, and after [`Server::terminate`]
     /// or [`Server::kill`] all of them.
     pub fn stderr(&self) -> StderrLines {
