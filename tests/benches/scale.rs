@@ -7,7 +7,8 @@
 //! 2. On the sandbox, with ROLLOUTS (default 1,000) slow rollouts of other services in progress
 //!    (`kubernaut.io/sandbox-rollout: progressing`, timeout 1 h, workers as shipped): the time
 //!    from posting a deployment of an idle service to reading it `succeeded` (20 samples, read
-//!    every 5 ms), and the server's resident memory before and with the rollouts.
+//!    every 5 ms), and the server's resident memory: idle, after ROLLOUTS finished deployments
+//!    of other services, and with the rollouts besides.
 //!
 //! On SQLite, and on PostgreSQL when `KUBERNAUT_TEST_DATABASE_URL` is set; the server is built
 //! with the bench's profile (release).
@@ -163,6 +164,15 @@ fn idle_lane_behind_slow_rollouts(db: &TestDatabase, rollouts: usize) {
     let server = Server::start_with(db.url(), &["--sandbox"], &env);
     let client = admin_client();
     let idle_rss = server.rss_kib().unwrap_or_default();
+    // As many finished deployments first, to tell what the watching costs from what the
+    // sandbox's objects and the server's caches do.
+    let finished: Vec<String> = (0..rollouts)
+        .map(|i| deploy(&client, &server, &format!("done-{i}"), "sandbox", "done"))
+        .collect();
+    wait_until("succeeded", Duration::from_secs(600), || {
+        status(&client, &server, &finished[rollouts - 1]) == "succeeded"
+    });
+    let finished_rss = server.rss_kib().unwrap_or_default();
     let started = Instant::now();
     for i in 0..rollouts {
         deploy(
@@ -203,8 +213,10 @@ fn idle_lane_behind_slow_rollouts(db: &TestDatabase, rollouts: usize) {
         ms(latencies[latencies.len() - 1]),
     );
     println!(
-        "  resident memory: {} MiB idle, {} MiB with {rollouts} rollouts watched",
+        "  resident memory: {} MiB idle, {} MiB after {rollouts} finished deployments, {} MiB \
+         with {rollouts} more rollouts watched",
         idle_rss / 1024,
+        finished_rss / 1024,
         server.rss_kib().unwrap_or_default() / 1024
     );
 }
