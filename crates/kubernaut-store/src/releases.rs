@@ -145,25 +145,33 @@ fn insert_attributes(conn: &mut DbConnection, rows: &[AttributeRow]) -> QueryRes
     }
 }
 
-/// The active release of a service's version.
+/// The active release of a service's version: the service, then its release, each through its
+/// unique index. (As one join, PostgreSQL could start from the releases of the version, all of
+/// them when every service releases `1`, when its statistics were older than a burst of
+/// releases.)
 pub(crate) fn find_by_version(
     conn: &mut DbConnection,
     service: &ServiceName,
     namespace: &Namespace,
     version: &Version,
 ) -> Result<Option<ReleaseDetail>, StoreError> {
-    let found = releases::table
-        .inner_join(services::table)
+    let Some(service) = services::table
         .filter(services::name.eq(service.as_str()))
         .filter(services::namespace.eq(namespace.as_str()))
+        .select(ServiceRow::as_select())
+        .first::<ServiceRow>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let found = releases::table
+        .filter(releases::service_id.eq(&service.id))
         .filter(releases::version.eq(version.as_str()))
         .filter(releases::deleted_on.is_null())
-        .select((ReleaseRow::as_select(), ServiceRow::as_select()))
-        .first::<(ReleaseRow, ServiceRow)>(conn)
+        .select(ReleaseRow::as_select())
+        .first::<ReleaseRow>(conn)
         .optional()?;
-    found
-        .map(|(row, service)| detail(conn, row, service))
-        .transpose()
+    found.map(|row| detail(conn, row, service)).transpose()
 }
 
 pub(crate) fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<ReleaseDetail>, StoreError> {
