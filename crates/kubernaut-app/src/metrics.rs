@@ -5,7 +5,7 @@
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use kubernaut_cluster::ClusterError;
+use kubernaut_cluster::{ClusterError, Rollout};
 use kubernaut_domain::DeploymentStatus;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -248,6 +248,16 @@ impl Metrics {
                 status: status.as_str().to_owned(),
             })
             .inc();
+    }
+
+    /// Records one reading of several rollouts (`Cluster::rollouts`) as one `rollout` request,
+    /// whose outcome is that of its first failed reading, if any.
+    pub(crate) fn rollouts_read(&self, context: &str, readings: &[Result<Rollout, ClusterError>]) {
+        let outcome = match readings.iter().find_map(|r| r.as_ref().err()) {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        };
+        self.cluster_request(context, "rollout", &outcome);
     }
 
     /// Records a request to a cluster: `code` is `ok`, the API server's status code, or

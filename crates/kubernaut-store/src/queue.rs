@@ -28,10 +28,18 @@ use crate::schema::{deployments, services};
 /// How often a deployment is started before an interruption fails it instead of resuming it.
 pub const MAX_ATTEMPTS: i32 = 3;
 
-/// The unfinished statuses as a literal filter, the condition of the partial indexes: with a
-/// bound parameter the planners (SQLite's, and a generic PostgreSQL plan) would not use them.
+/// The unfinished statuses of the deployments under `table` (a name or alias) as a literal
+/// filter, the condition of the partial indexes: with a bound parameter the planners (SQLite's,
+/// and a generic PostgreSQL plan) would not use them.
+fn unfinished_in(table: &str) -> diesel::expression::SqlLiteral<Bool> {
+    sql::<Bool>(&format!(
+        "{table}.status IN ('pending', 'applying', 'rolling_out')"
+    ))
+}
+
+/// [`unfinished_in`] the `deployments` table.
 fn unfinished() -> diesel::expression::SqlLiteral<Bool> {
-    sql::<Bool>("deployments.status IN ('pending', 'applying', 'rolling_out')")
+    unfinished_in("deployments")
 }
 
 /// A deployment claimed by a worker, with what it needs to run it.
@@ -106,9 +114,7 @@ pub(crate) fn claim(
                 .eq(deployments::service_id),
         )
         .filter(earlier.field(deployments::context).eq(deployments::context))
-        .filter(sql::<Bool>(
-            "earlier.status IN ('pending', 'applying', 'rolling_out')",
-        ))
+        .filter(unfinished_in("earlier"))
         .filter(
             earlier
                 .field(deployments::created_on)

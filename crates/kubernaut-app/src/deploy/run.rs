@@ -216,13 +216,9 @@ async fn watch(
     let mut reasons: HashMap<Workload, String> = HashMap::new();
     recorder.check_cancel().await?;
     let readings = cluster.rollouts(claim.namespace.as_str(), &waiting).await;
-    let outcome = match readings.iter().find_map(|r| r.as_ref().err()) {
-        Some(error) => Err(error.clone()),
-        None => Ok(()),
-    };
     recorder
         .metrics
-        .cluster_request(claim.context.as_str(), "rollout", &outcome);
+        .rollouts_read(claim.context.as_str(), &readings);
     let mut readings = Arc::new(readings);
     let mut subscription = None;
     loop {

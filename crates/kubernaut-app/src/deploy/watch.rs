@@ -139,25 +139,21 @@ impl Shared {
                 (pair.cluster.clone(), workloads)
             };
             let readings = cluster.rollouts(&key.1, &workloads).await;
-            let outcome = match readings.iter().find_map(|r| r.as_ref().err()) {
-                Some(error) => Err(error.clone()),
-                None => Ok(()),
-            };
-            self.metrics.cluster_request(&key.0, "rollout", &outcome);
+            self.metrics.rollouts_read(&key.0, &readings);
             let by_workload: HashMap<&Workload, &Result<Rollout, ClusterError>> =
                 workloads.iter().zip(&readings).collect();
             let pairs = self.pairs();
             let Some(pair) = pairs.get(&key) else { return };
             for subscriber in pair.subscribers.values() {
-                let theirs = subscriber
+                // A subscriber that came during the reading gets the next one.
+                let theirs: Option<Vec<_>> = subscriber
                     .workloads
                     .iter()
-                    .map(|workload| match by_workload.get(workload) {
-                        Some(reading) => (*reading).clone(),
-                        None => Ok(Rollout::Progressing(format!("waiting to read {workload}"))),
-                    })
+                    .map(|workload| by_workload.get(workload).map(|reading| (*reading).clone()))
                     .collect();
-                subscriber.readings.send_replace(Some(Arc::new(theirs)));
+                if let Some(theirs) = theirs {
+                    subscriber.readings.send_replace(Some(Arc::new(theirs)));
+                }
             }
         }
     }
