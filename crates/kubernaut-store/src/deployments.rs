@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::connection::DbConnection;
+use crate::lanes;
 use crate::models::{DeploymentRow, LogRow, NewDeploymentRow, ServiceRow, corrupt, now, utc, uuid};
 use crate::outbox::Outbox;
 use crate::schema::{deployment_log, deployments, releases, services};
@@ -69,6 +70,7 @@ pub(crate) fn create(
         })
         .execute(conn)?;
     append_log(conn, &id, &[(Stream::Stdout, first_line.to_owned())])?;
+    lanes::offer(conn, &id)?;
     get(conn, uuid(&id)?)?
         .ok_or_else(|| StoreError::Corrupt(format!("deployment {id} vanished after its insert")))
 }
@@ -291,6 +293,7 @@ pub(crate) fn cancel(
                         )],
                     )?;
                     outbox.notify(conn, &id, NotificationEvent::Canceled)?;
+                    lanes::offer(conn, &id)?;
                     return Ok(Cancellation::Canceled);
                 }
             }
@@ -454,6 +457,7 @@ pub(crate) fn delete(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<Dele
                     deployments::deleted_by.eq(by),
                 ))
                 .execute(conn)?;
+            lanes::recompute(conn, &id)?;
             Ok(Deletion::Done)
         }
     }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::connection::DbConnection;
 use crate::deployments::append_log;
+use crate::lanes;
 use crate::models::{corrupt, now, uuid};
 use crate::outbox::Outbox;
 use crate::schema::{deployments, services};
@@ -185,6 +186,7 @@ fn claim_pending(
         &[(Stream::Stdout, format!("started by worker {worker}"))],
     )?;
     outbox.notify(conn, &head.id, NotificationEvent::Started)?;
+    lanes::offer(conn, &head.id)?;
     load_claim(conn, &head.id).map(Some)
 }
 
@@ -223,6 +225,7 @@ fn resume_lapsed(
         if updated > 0 {
             append_log(conn, &head.id, &[(Stream::Stderr, error)])?;
             outbox.notify(conn, &head.id, NotificationEvent::Failed)?;
+            lanes::offer(conn, &head.id)?;
         }
         return Ok(None);
     }
@@ -250,6 +253,7 @@ fn resume_lapsed(
             ),
         )],
     )?;
+    lanes::offer(conn, &head.id)?;
     load_claim(conn, &head.id).map(Some)
 }
 
@@ -331,6 +335,9 @@ pub(crate) fn record(
         return Ok(false);
     }
     append_log(conn, &id, &progress.lines)?;
+    if progress.status.is_some() {
+        lanes::offer(conn, &id)?;
+    }
     if let Some(event) = progress.status.and_then(NotificationEvent::ended) {
         outbox.notify(conn, &id, event)?;
     }

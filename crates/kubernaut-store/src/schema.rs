@@ -164,3 +164,32 @@ diesel::allow_tables_to_appear_in_same_query!(
     deployments,
     deployment_log
 );
+
+diesel::table! {
+    lanes (service_id, context) {
+        service_id -> Text,
+        context -> Text,
+        deployment_id -> Text,
+        deployment_created_on -> Timestamp,
+        version -> Text,
+        status -> Text,
+        changed_on -> Timestamp,
+        running_id -> Nullable<Text>,
+        running_created_on -> Nullable<Timestamp>,
+        running_version -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        token_id -> Text,
+        created_on -> Timestamp,
+        expires_on -> Timestamp,
+    }
+}
+
+diesel::joinable!(lanes -> services (service_id));
+diesel::joinable!(sessions -> tokens (token_id));
+diesel::allow_tables_to_appear_in_same_query!(lanes, services);
+diesel::allow_tables_to_appear_in_same_query!(sessions, tokens);

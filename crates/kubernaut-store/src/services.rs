@@ -62,13 +62,18 @@ pub(crate) fn find_or_insert_service(
 /// The backend of [`DbConnection`], for boxed expressions.
 type Db = <DbConnection as Connection>::Backend;
 
-/// A condition on `services.namespace`.
-type NamespaceCondition = Box<dyn BoxableExpression<services::table, Db, SqlType = Bool>>;
+/// A condition on `services.namespace`, in a query over `QS`.
+type NamespaceCondition<QS> = Box<dyn BoxableExpression<QS, Db, SqlType = Bool>>;
 
 /// The SQL condition of the namespaces `visible` holds: exact names in one `IN`, each prefix a
 /// `LIKE` (namespace patterns hold only `[a-z0-9-]`, so no `LIKE` wildcard needs escaping).
 /// `None` when every namespace is visible.
-fn visible_namespaces(visible: &Visibility) -> Option<NamespaceCondition> {
+pub(crate) fn visible_namespaces<QS: 'static>(
+    visible: &Visibility,
+) -> Option<NamespaceCondition<QS>>
+where
+    services::namespace: SelectableExpression<QS>,
+{
     let Visibility::Matching(patterns) = visible else {
         return None;
     };
@@ -79,7 +84,7 @@ fn visible_namespaces(visible: &Visibility) -> Option<NamespaceCondition> {
             _ => None,
         })
         .collect();
-    let mut condition: NamespaceCondition = Box::new(services::namespace.eq_any(exact));
+    let mut condition: NamespaceCondition<QS> = Box::new(services::namespace.eq_any(exact));
     for pattern in patterns {
         match pattern {
             Pattern::Prefix(prefix) => {

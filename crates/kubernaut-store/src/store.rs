@@ -15,14 +15,15 @@ use uuid::Uuid;
 use crate::audit::{AuditFilter, Verification};
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::deployments::Cancellation;
+use crate::lanes::{LaneFilter, ServiceLanes};
 use crate::outbox::{self, Attempt, AttemptEnd, AttemptRecord, DueDelivery, Outbox, Subscribers};
 use crate::queue::{Claim, Progress};
 use crate::services::{ServiceDetail, ServiceFilter};
 use crate::tokens::TokenFilter;
 use crate::url::{Backend, DatabaseUrl};
 use crate::{
-    DeploymentFilter, ReleaseFilter, StoreError, audit, deployments, migrations, queue, releases,
-    services, tokens,
+    DeploymentFilter, ReleaseFilter, StoreError, audit, deployments, lanes, migrations, queue,
+    releases, services, tokens,
 };
 
 /// How a write ended when it may repeat an earlier one.
@@ -116,6 +117,17 @@ impl Tx<'_> {
     /// Revokes a token, recording who did it.
     pub fn revoke_token(&mut self, id: Uuid, by: &str) -> Result<Deletion, StoreError> {
         tokens::revoke(self.conn, id, by)
+    }
+
+    /// Stores a browser session of `token` under the hash of its secret, ending at
+    /// `expires_on`; deletes the sessions that ended.
+    pub fn create_session(
+        &mut self,
+        secret: &SecretHash,
+        token: Uuid,
+        expires_on: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        tokens::create_session(self.conn, secret, token, expires_on)
     }
 
     /// Whether a global-admin token was ever created (revoked ones count).
@@ -438,6 +450,30 @@ impl Store {
         page: Page,
     ) -> Result<Paged<Service>, StoreError> {
         services::list(&mut *self.conn()?, filter, visible, page)
+    }
+
+    /// The token of the browser session whose secret has this hash, with when the session
+    /// ends: one indexed lookup.
+    pub fn token_by_session(
+        &self,
+        secret: &SecretHash,
+    ) -> Result<Option<(Token, DateTime<Utc>)>, StoreError> {
+        tokens::by_session(&mut *self.conn()?, secret)
+    }
+
+    /// Ends a browser session; whether there was one.
+    pub fn end_session(&self, secret: &SecretHash) -> Result<bool, StoreError> {
+        tokens::end_session(&mut *self.conn()?, secret)
+    }
+
+    /// The visible services matching `filter`, by namespace and name, each with its lanes
+    /// (what runs where): one query.
+    pub fn lanes(
+        &self,
+        filter: &LaneFilter,
+        visible: &Visibility,
+    ) -> Result<Vec<ServiceLanes>, StoreError> {
+        lanes::list(&mut *self.conn()?, filter, visible)
     }
 
     /// The token whose secret hashes to `secret`, revoked or expired ones included: one

@@ -1,4 +1,5 @@
-//! Token queries: create, look up by secret hash, list, revoke, and note their use.
+//! Token queries: create, look up by secret hash, list, revoke, and note their use; the
+//! browser sessions a token logs in to.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::connection::DbConnection;
 use crate::models::{corrupt, now, utc, uuid};
-use crate::schema::tokens;
+use crate::schema::{sessions, tokens};
 use crate::store::Deletion;
 
 /// Exact-match filters of the token list.
@@ -225,7 +226,55 @@ pub(crate) fn revoke(conn: &mut DbConnection, id: Uuid, by: &str) -> Result<Dele
                 .filter(tokens::revoked_on.is_null())
                 .set((tokens::revoked_on.eq(now()), tokens::revoked_by.eq(by)))
                 .execute(conn)?;
+            diesel::delete(sessions::table.filter(sessions::token_id.eq(&id))).execute(conn)?;
             Ok(Deletion::Done)
         }
     }
+}
+
+/// Stores a session of token `token` under the hash of its secret, ending at `expires_on`;
+/// sessions that ended are deleted on the way.
+pub(crate) fn create_session(
+    conn: &mut DbConnection,
+    secret: &SecretHash,
+    token: Uuid,
+    expires_on: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let created_on = now();
+    diesel::delete(sessions::table.filter(sessions::expires_on.le(created_on))).execute(conn)?;
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(secret.as_str()),
+            sessions::token_id.eq(token.to_string()),
+            sessions::created_on.eq(created_on),
+            sessions::expires_on.eq(naive(expires_on)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The token of the session whose secret has this hash, with when the session ends; `None`
+/// when there is no such session.
+pub(crate) fn by_session(
+    conn: &mut DbConnection,
+    secret: &SecretHash,
+) -> Result<Option<(Token, DateTime<Utc>)>, StoreError> {
+    sessions::table
+        .inner_join(tokens::table)
+        .filter(sessions::id.eq(secret.as_str()))
+        .select((TokenRow::as_select(), sessions::expires_on))
+        .first::<(TokenRow, NaiveDateTime)>(conn)
+        .optional()?
+        .map(|(token, expires_on)| Ok((token.into_domain()?, utc(expires_on))))
+        .transpose()
+}
+
+/// Ends the session whose secret has this hash; whether there was one.
+pub(crate) fn end_session(
+    conn: &mut DbConnection,
+    secret: &SecretHash,
+) -> Result<bool, StoreError> {
+    let deleted =
+        diesel::delete(sessions::table.filter(sessions::id.eq(secret.as_str()))).execute(conn)?;
+    Ok(deleted > 0)
 }

@@ -1,0 +1,267 @@
+//! Lanes: each (service, context)'s newest deployment and newest successful one, kept beside the
+//! deployments so that "what runs where" reads one row per lane instead of searching history.
+//!
+//! Every write offers a deployment as it is now; the row keeps the newest candidate (by
+//! `created_on`, then id) as its head and the newest successful one as what runs, so writers
+//! that commit in any order agree. Only a delete, which can move a lane back, recomputes it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use kubernaut_domain::{ContextName, DeploymentStatus, Service, Version, Visibility};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::connection::DbConnection;
+use crate::models::{ServiceRow, corrupt, now, utc, uuid};
+use crate::schema::{deployments, lanes, releases, services};
+use crate::services::visible_namespaces;
+
+/// The newest deployment of a service to a context, for "what runs where".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane {
+    /// The context.
+    pub context: ContextName,
+    /// The lane's newest deployment that is not deleted.
+    pub deployment: Uuid,
+    /// Its release's version.
+    pub version: Version,
+    /// Its status.
+    pub status: DeploymentStatus,
+    /// When it reached that status.
+    pub changed_on: chrono::DateTime<chrono::Utc>,
+    /// The newest deployment that succeeded, and its version: what runs there.
+    pub running: Option<(Uuid, Version)>,
+}
+
+/// A service with its lanes, by context name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLanes {
+    /// The service.
+    pub service: Service,
+    /// Its lanes, by context name; empty when it was never deployed.
+    pub lanes: Vec<Lane>,
+}
+
+/// Filters of "what runs where".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaneFilter {
+    /// Only services in this namespace.
+    pub namespace: Option<String>,
+    /// Only services whose name contains this text.
+    pub name: Option<String>,
+}
+
+/// A deployment as a lane candidate.
+#[derive(Debug, Queryable)]
+struct Candidate {
+    id: String,
+    service_id: String,
+    context: String,
+    created_on: NaiveDateTime,
+    status: String,
+    deleted: bool,
+    version: String,
+}
+
+fn candidate(conn: &mut DbConnection, id: &str) -> Result<Option<Candidate>, StoreError> {
+    Ok(deployments::table
+        .inner_join(releases::table.on(releases::id.eq(deployments::release_id)))
+        .filter(deployments::id.eq(id))
+        .select((
+            deployments::id,
+            deployments::service_id,
+            deployments::context,
+            deployments::created_on,
+            deployments::status,
+            deployments::deleted_on.is_not_null(),
+            releases::version,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Records deployment `id` as it is now in its lane: as the head if none is newer, and as what
+/// runs if it succeeded and none newer did. Call it in the transaction of every change of a
+/// deployment's status.
+pub(crate) fn offer(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    let Some(candidate) = candidate(conn, id)? else {
+        return Ok(());
+    };
+    if candidate.deleted {
+        return Ok(());
+    }
+    let changed_on = now();
+    let lane = lanes::table
+        .filter(lanes::service_id.eq(&candidate.service_id))
+        .filter(lanes::context.eq(&candidate.context));
+    let head_is_older =
+        lanes::deployment_created_on
+            .lt(candidate.created_on)
+            .or(lanes::deployment_created_on
+                .eq(candidate.created_on)
+                .and(lanes::deployment_id.le(&candidate.id)));
+    let head = (
+        lanes::deployment_id.eq(&candidate.id),
+        lanes::deployment_created_on.eq(candidate.created_on),
+        lanes::version.eq(&candidate.version),
+        lanes::status.eq(&candidate.status),
+        lanes::changed_on.eq(changed_on),
+    );
+    let updated = diesel::update(lane.filter(head_is_older.clone()))
+        .set(head.clone())
+        .execute(conn)?;
+    if updated == 0 {
+        let row = (
+            lanes::service_id.eq(&candidate.service_id),
+            lanes::context.eq(&candidate.context),
+            head.clone(),
+        );
+        // A lane's first deployment; a concurrent first one or a newer head makes it a no-op.
+        let inserted = match conn {
+            DbConnection::Postgresql(conn) => diesel::insert_into(lanes::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(conn)?,
+            DbConnection::Sqlite(conn) => diesel::insert_or_ignore_into(lanes::table)
+                .values(row)
+                .execute(conn)?,
+        };
+        if inserted == 0 {
+            diesel::update(lane.filter(head_is_older))
+                .set(head)
+                .execute(conn)?;
+        }
+    }
+    if candidate.status == DeploymentStatus::Succeeded.as_str() {
+        let running_is_older = lanes::running_created_on
+            .is_null()
+            .or(lanes::running_created_on.lt(candidate.created_on))
+            .or(lanes::running_created_on
+                .eq(candidate.created_on)
+                .and(lanes::running_id.le(&candidate.id)));
+        diesel::update(lane.filter(running_is_older))
+            .set((
+                lanes::running_id.eq(&candidate.id),
+                lanes::running_created_on.eq(candidate.created_on),
+                lanes::running_version.eq(&candidate.version),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Recomputes the lane of deployment `id` from the deployments that are not deleted: after a
+/// delete, which may move the lane back to an older deployment, or empty it.
+pub(crate) fn recompute(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    let Some(deleted) = candidate(conn, id)? else {
+        return Ok(());
+    };
+    let lane = lanes::table
+        .filter(lanes::service_id.eq(&deleted.service_id))
+        .filter(lanes::context.eq(&deleted.context));
+    diesel::delete(lane).execute(conn)?;
+    let newest = |conn: &mut DbConnection, succeeded: bool| -> Result<Option<String>, StoreError> {
+        let mut query = deployments::table
+            .filter(deployments::service_id.eq(&deleted.service_id))
+            .filter(deployments::context.eq(&deleted.context))
+            .filter(deployments::deleted_on.is_null())
+            .into_boxed();
+        if succeeded {
+            query = query.filter(deployments::status.eq(DeploymentStatus::Succeeded.as_str()));
+        }
+        Ok(query
+            .order((deployments::created_on.desc(), deployments::id.desc()))
+            .select(deployments::id)
+            .first(conn)
+            .optional()?)
+    };
+    if let Some(good) = newest(conn, true)? {
+        offer(conn, &good)?;
+    }
+    if let Some(head) = newest(conn, false)? {
+        offer(conn, &head)?;
+    }
+    Ok(())
+}
+
+/// The visible services matching `filter`, by namespace and name, each with its lanes: one
+/// query.
+pub(crate) fn list(
+    conn: &mut DbConnection,
+    filter: &LaneFilter,
+    visible: &Visibility,
+) -> Result<Vec<ServiceLanes>, StoreError> {
+    let mut query = services::table
+        .left_join(lanes::table)
+        .select((
+            ServiceRow::as_select(),
+            (
+                lanes::context,
+                lanes::deployment_id,
+                lanes::version,
+                lanes::status,
+                lanes::changed_on,
+                lanes::running_id,
+                lanes::running_version,
+            )
+                .nullable(),
+        ))
+        .order((services::namespace, services::name, lanes::context))
+        .into_boxed();
+    if let Some(condition) = visible_namespaces(visible) {
+        query = query.filter(condition);
+    }
+    if let Some(namespace) = &filter.namespace {
+        query = query.filter(services::namespace.eq(namespace));
+    }
+    if let Some(name) = &filter.name {
+        let escaped = name
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(services::name.like(format!("%{escaped}%")).escape('\\'));
+    }
+    type LaneColumns = (
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<(ServiceRow, Option<LaneColumns>)> = query.load(conn)?;
+    let mut services: Vec<ServiceLanes> = Vec::new();
+    for (service, lane) in rows {
+        if services
+            .last()
+            .is_none_or(|s| s.service.id.to_string() != service.id)
+        {
+            services.push(ServiceLanes {
+                service: service.into_domain()?,
+                lanes: Vec::new(),
+            });
+        }
+        let Some((context, deployment, version, status, changed_on, running_id, running)) = lane
+        else {
+            continue;
+        };
+        let running = match (running_id, running) {
+            (Some(id), Some(version)) => {
+                Some((uuid(&id)?, Version::parse(&version).map_err(corrupt)?))
+            }
+            _ => None,
+        };
+        if let Some(last) = services.last_mut() {
+            last.lanes.push(Lane {
+                context: ContextName::parse(&context).map_err(corrupt)?,
+                deployment: uuid(&deployment)?,
+                version: Version::parse(&version).map_err(corrupt)?,
+                status: DeploymentStatus::parse(&status).map_err(corrupt)?,
+                changed_on: utc(changed_on),
+                running,
+            });
+        }
+    }
+    Ok(services)
+}
