@@ -202,8 +202,9 @@ fn json_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
-async fn unknown_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
+/// The JSON 404 of a path no route serves.
+pub async fn unknown_route(req: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::NotFound(format!(
         "no such route: {} {}",
         req.method(),
         req.path()

@@ -42,12 +42,16 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
 
 /// The middleware: `App::new().wrap(actix_web::middleware::from_fn(kubernaut_api::observe))`.
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let id = request_id(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
+    // The chosen id, for front ends that read the header (the web UI's audit events).
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, value);
+    }
     let metrics = req
         .app_data::<Data<AppState>>()
         .map(|state| state.app.metrics());

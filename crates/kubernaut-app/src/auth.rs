@@ -216,11 +216,16 @@ fn resolve(store: &Store, hash: &SecretHash) -> Result<Option<Token>, AppError> 
 
 /// A new token secret: `knt_` and 256 random bits in hex.
 pub(crate) fn generate_secret() -> Result<String, AppError> {
+    random_secret(TOKEN_PREFIX)
+}
+
+/// `prefix` and 256 random bits in hex.
+pub(crate) fn random_secret(prefix: &str) -> Result<String, AppError> {
     let mut bytes = [0_u8; 32];
     getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Internal(format!("no randomness for a token secret: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("no randomness for a secret: {e}")))?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("{TOKEN_PREFIX}{hex}"))
+    Ok(format!("{prefix}{hex}"))
 }
 
 #[cfg(test)]

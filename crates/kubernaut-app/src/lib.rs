@@ -17,6 +17,7 @@ mod notifications;
 pub mod notify;
 mod releases;
 mod services;
+mod sessions;
 mod templates;
 mod tokens;
 
@@ -28,8 +29,8 @@ use kubernaut_store::Store;
 
 pub use kubernaut_cluster::ContextInfo;
 pub use kubernaut_store::{
-    AttemptRecord, AuditFilter, DeploymentFilter, Outcome, ReleaseFilter, ServiceDetail,
-    ServiceFilter, TokenFilter,
+    AttemptRecord, AuditFilter, DeploymentFilter, Lane, LaneFilter, Outcome, ReleaseFilter,
+    ServiceDetail, ServiceFilter, ServiceLanes, TokenFilter,
 };
 
 pub use crate::audit::AuditVerification;
@@ -39,6 +40,7 @@ pub use crate::deployments::{DeploymentRequest, DryRunReport, ReleaseLookup};
 pub use crate::error::AppError;
 pub use crate::metrics::Metrics;
 pub use crate::releases::StoredRelease;
+pub use crate::sessions::{NewSession, SESSION_TTL};
 pub use crate::templates::TemplateCache;
 pub use crate::tokens::CreatedToken;
 pub use kubernaut_cluster::{DryRun, DryRunAction, LiveObject};
@@ -184,15 +186,16 @@ impl App {
             namespace: target.namespace.to_owned(),
             context: target.context.map(str::to_owned),
         };
-        self.deny(
-            caller,
-            denial.to_string(),
-            target.resource_type,
-            target.resource_id,
-            Some(target.namespace),
-            target.context,
-        )
-        .await
+        Err(self
+            .deny(
+                caller,
+                denial.to_string(),
+                target.resource_type,
+                target.resource_id,
+                Some(target.namespace),
+                target.context,
+            )
+            .await)
     }
 
     /// Checks that the caller is a global admin, who alone manages tokens and reads the audit
@@ -211,11 +214,13 @@ impl App {
              context *) may",
             caller.name()
         );
-        self.deny(caller, message, resource_type, None, None, None)
-            .await
+        Err(self
+            .deny(caller, message, resource_type, None, None, None)
+            .await)
     }
 
-    /// Appends `access.denied` and returns [`AppError::Forbidden`] with `message`.
+    /// Appends `access.denied` and returns [`AppError::Forbidden`] with `message` (or why the
+    /// refusal could not be recorded).
     async fn deny(
         &self,
         caller: &Caller,
@@ -224,7 +229,7 @@ impl App {
         resource_id: Option<String>,
         namespace: Option<&str>,
         context: Option<&str>,
-    ) -> Result<(), AppError> {
+    ) -> AppError {
         let mut event = caller
             .event(AuditAction::AccessDenied, resource_type)
             .detail("message", message.clone());
@@ -239,8 +244,11 @@ impl App {
         }
         let event = event.build();
         let store = self.store.clone();
-        blocking(move || Ok(store.transaction(|tx| tx.append_audit(event.clone()))?)).await?;
-        Err(AppError::Forbidden(message))
+        match blocking(move || Ok(store.transaction(|tx| tx.append_audit(event.clone()))?)).await
+        {
+            Ok(_) => AppError::Forbidden(message),
+            Err(error) => error,
+        }
     }
 }
 

@@ -1,8 +1,8 @@
-//! Services and contexts: read only.
+//! Services, what runs where, and contexts: read only.
 
 use kubernaut_cluster::ContextInfo;
 use kubernaut_domain::{Page, Paged, Service};
-use kubernaut_store::{ServiceDetail, ServiceFilter};
+use kubernaut_store::{LaneFilter, ServiceDetail, ServiceFilter, ServiceLanes};
 use uuid::Uuid;
 
 use crate::error::not_found;
@@ -33,6 +33,18 @@ impl App {
                 .ok_or_else(|| not_found("service", id))
         })
         .await
+    }
+
+    /// What runs where: the visible services matching `filter`, by namespace and name, each
+    /// with the newest deployment and what runs in each context it was deployed to.
+    pub async fn what_runs_where(
+        &self,
+        caller: &Caller,
+        filter: LaneFilter,
+    ) -> Result<Vec<ServiceLanes>, AppError> {
+        let store = self.store.clone();
+        let visible = caller.grants().visible_namespaces();
+        blocking(move || Ok(store.lanes(&filter, &visible)?)).await
     }
 
     /// The contexts deployments can target, by name; any valid token may list them.

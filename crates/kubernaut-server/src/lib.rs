@@ -206,6 +206,15 @@ fn sender_options(settings: &Settings) -> SenderOptions {
     }
 }
 
+/// A path no route serves: the API's JSON 404 under `/api`, the web UI's page elsewhere.
+async fn unknown_route(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    if req.path() == "/api" || req.path().starts_with("/api/") {
+        kubernaut_api::unknown_route(req).await
+    } else {
+        kubernaut_web::not_found(req).await
+    }
+}
+
 /// Serves HTTP and runs the deployment worker and the webhook sender until SIGINT or SIGTERM;
 /// then stops taking requests, finishes those in flight, and stops the worker (which lets its
 /// claims lapse) and the sender (which finishes the deliveries it is posting).
@@ -219,6 +228,8 @@ async fn serve(
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(kubernaut_api::observe))
             .configure(kubernaut_api::configure(state.clone()))
+            .configure(kubernaut_web::configure(state.app.clone()))
+            .default_service(actix_web::web::to(unknown_route))
     })
     .bind(listen)
     .with_context(|| format!("cannot listen on {listen}"))?;

@@ -1,0 +1,271 @@
+//! Deployments: the list with its filters, a deployment's page (its status and log, followed
+//! live while it runs, the error explained, the rendered manifest), and the forms that create
+//! and cancel deployments.
+
+use actix_web::web::{Bytes, Data};
+use actix_web::{HttpRequest, HttpResponse};
+use kubernaut_app::{DeploymentFilter, DeploymentRequest, ReleaseLookup};
+use kubernaut_domain::{
+    Action, ContextName, Deployment, DeploymentDetail, DeploymentStatus, Namespace, ServiceName,
+    Stream, Version,
+};
+use maud::{Markup, html};
+use uuid::Uuid;
+
+use crate::WebState;
+use crate::error::WebError;
+use crate::input::{Params, path_id};
+use crate::layout::{self, Nav};
+use crate::session::{Session, see_other};
+
+/// The filters of the list, as its query string names them.
+const FILTERS: [&str; 5] = ["service", "namespace", "context", "status", "version"];
+
+/// `GET /deployments?service=&namespace=&context=&status=&version=&offset=`.
+pub(crate) async fn list(
+    req: HttpRequest,
+    session: Session,
+    state: Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let params = Params::query(&req)?;
+    let filter = DeploymentFilter {
+        service: params.get("service").map(ServiceName::parse).transpose()?,
+        namespace: params.get("namespace").map(Namespace::parse).transpose()?,
+        context: params.get("context").map(ContextName::parse).transpose()?,
+        status: params
+            .get("status")
+            .map(DeploymentStatus::parse)
+            .transpose()?,
+        version: params.get("version").map(Version::parse).transpose()?,
+        release: None,
+    };
+    let paged = state
+        .app
+        .deployments(&session.caller, filter, params.page()?)
+        .await?;
+    let text = |name: &str, label: &str| {
+        html! {
+            div {
+                label for=(name) { (label) }
+                input id=(name) name=(name) value=[params.get(name)];
+            }
+        }
+    };
+    let body = html! {
+        form.filters method="get" action="/deployments" role="search" {
+            (text("service", "Service"))
+            (text("namespace", "Namespace"))
+            (text("context", "Context"))
+            (text("version", "Version"))
+            div {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    option value="" { "any" }
+                    @for status in DeploymentStatus::ALL {
+                        option value=(status.as_str()) selected[params.get("status") == Some(status.as_str())] { (status.as_str()) }
+                    }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+        (table(&paged.items, true))
+        (layout::pager(&paged, "/deployments", &params.kept(&FILTERS)))
+    };
+    Ok(layout::page(&session, Nav::Deployments, "Deployments", body))
+}
+
+/// A table of deployments, with their service when `with_service`.
+pub(crate) fn table(deployments: &[Deployment], with_service: bool) -> Markup {
+    html! {
+        @if deployments.is_empty() {
+            p { "No deployment." }
+        } @else {
+            table.stack {
+                thead {
+                    tr {
+                        th scope="col" { "Deployment" }
+                        @if with_service { th scope="col" { "Service" } th scope="col" { "Namespace" } }
+                        th scope="col" { "Version" } th scope="col" { "Context" } th scope="col" { "Status" }
+                        th scope="col" { "Created" } th scope="col" { "By" }
+                    }
+                }
+                tbody {
+                    @for d in deployments {
+                        tr {
+                            td data-label="Deployment" { a href={ "/deployments/" (d.id) } { (short(d.id)) } @if d.rollback { " (rollback)" } }
+                            @if with_service {
+                                td data-label="Service" { a href={ "/services/" (d.release.service.id) } { (d.release.service.name) } }
+                                td data-label="Namespace" { (d.namespace) }
+                            }
+                            td data-label="Version" { a href={ "/releases/" (d.release.id) } { (d.release.version) } }
+                            td data-label="Context" { (d.context) }
+                            td data-label="Status" { (layout::status(d.status)) }
+                            td data-label="Created" { (layout::time(d.created_on)) }
+                            td data-label="By" { (d.created_by) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The first block of an id, enough to tell deployments apart in a list.
+fn short(id: Uuid) -> String {
+    id.to_string().chars().take(8).collect()
+}
+
+/// `GET /deployments/{id}`.
+pub(crate) async fn page(
+    req: HttpRequest,
+    session: Session,
+    state: Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let id = path_id(&req, "deployment")?;
+    let detail = state.app.deployment(&session.caller, id).await?;
+    let d = &detail.deployment;
+    let running = !d.status.is_terminal();
+    let body = html! {
+        dl.facts {
+            dt { "Service" } dd { a href={ "/services/" (d.release.service.id) } { (d.release.service.name) } " in namespace " (d.namespace) }
+            dt { "Release" } dd { a href={ "/releases/" (d.release.id) } { "version " (d.release.version) } }
+            dt { "Context" } dd { (d.context) }
+            dt { "Created" } dd { (layout::time(d.created_on)) " by " strong { (d.created_by) } }
+            dt { "Options" } dd {
+                @if d.rollback { "a rollback; " }
+                @if d.prune { "prunes objects the release dropped" } @else { "does not prune" }
+                @if d.auto_rollback { "; rolls back if it fails" }
+            }
+            dt { "Id" } dd { code { (d.id) } }
+        }
+        (live_section(&session, &detail))
+        details {
+            summary { "Rendered manifest" }
+            (layout::pre(&detail.manifest))
+        }
+    };
+    let head = if running {
+        html! { noscript { meta http-equiv="refresh" content="3"; } }
+    } else {
+        html! {}
+    };
+    let title = format!(
+        "Deployment of {} {} to {}",
+        d.release.service.name, d.release.version, d.context
+    );
+    Ok(layout::page_with(&session, Nav::Deployments, &title, head, body))
+}
+
+/// `GET /deployments/{id}/live`: the live part of the page, which htmx swaps in every second
+/// while the deployment runs.
+pub(crate) async fn live(
+    req: HttpRequest,
+    session: Session,
+    state: Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let id = path_id(&req, "deployment")?;
+    let detail = state.app.deployment(&session.caller, id).await?;
+    Ok(layout::fragment(live_section(&session, &detail)))
+}
+
+
+/// Status, error, actions and log; polled while the deployment runs, still once it ended.
+fn live_section(session: &Session, detail: &DeploymentDetail) -> Markup {
+    let d = &detail.deployment;
+    let running = !d.status.is_terminal();
+    let grants = session.caller.grants();
+    let namespace = d.namespace.as_str();
+    let poll = running.then(|| format!("/deployments/{}/live", d.id));
+    html! {
+        section #live aria-labelledby="status-heading" hx-get=[poll.as_deref()] hx-trigger=[poll.as_ref().map(|_| "every 1s")] hx-swap=[poll.as_ref().map(|_| "outerHTML")] {
+            h2 #status-heading { "Status " span #status aria-live="polite" { (layout::status(d.status)) } }
+            dl.facts {
+                dt { "Started" } dd { @match d.started_on { Some(at) => (layout::time(at)), None => (layout::none()) } }
+                dt { "Finished" } dd { @match d.finished_on { Some(at) => (layout::time(at)), None => (layout::none()) } }
+                @if let Some(rollback) = d.rolled_back_by {
+                    dt { "Rolled back by" } dd { a href={ "/deployments/" (rollback) } { "deployment " (short(rollback)) } }
+                }
+            }
+            @if d.status == DeploymentStatus::Failed {
+                div.notice.error role="alert" {
+                    h3 { "Why it failed" }
+                    p.error-message { (d.error.as_deref().unwrap_or("the deployment failed without a message; the log below shows its last step")) }
+                    p { "Kubernaut stopped at this step. Objects applied before it stay in the cluster as they are; the log shows every step. "
+                        "Fix the release and deploy a new version, or roll back to the last release that succeeded here." }
+                }
+            }
+            @if d.status == DeploymentStatus::Canceled {
+                div.notice role="status" { p { "This deployment was canceled. Objects applied before it stopped stay in the cluster." } }
+            }
+            div.actions {
+                @if running && grants.allows(Action::Cancel, namespace, Some(d.context.as_str())) {
+                    (cancel_form(session, d))
+                }
+                @if d.status == DeploymentStatus::Failed && d.rolled_back_by.is_none() && grants.allows(Action::Deploy, namespace, Some(d.context.as_str())) {
+                    form.inline-form method="post" action={ "/services/" (d.release.service.id) "/rollback" } {
+                        (layout::csrf_field(session))
+                        input type="hidden" name="context" value=(d.context);
+                        button type="submit" { "Roll back " (d.context) }
+                    }
+                }
+            }
+            h3 { "Log" }
+            ol.log aria-label="Deployment log" {
+                @for line in &detail.log {
+                    li class=(line.stream.as_str()) {
+                        (layout::time(line.written_on))
+                        @if line.stream == Stream::Stderr { span.visually-hidden { "error: " } }
+                        (line.content)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form that cancels a running deployment.
+pub(crate) fn cancel_form(session: &Session, d: &Deployment) -> Markup {
+    html! {
+        form.inline-form method="post" action={ "/deployments/" (d.id) "/cancel" } {
+            (layout::csrf_field(session))
+            button.danger type="submit" { "Cancel deployment" }
+        }
+    }
+}
+
+/// `POST /deployments` (`release`, `context`, `prune`, `auto_rollback`): deploys a release.
+pub(crate) async fn create(
+    req: HttpRequest,
+    session: Session,
+    body: Bytes,
+    state: Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let params = session.form(&req, &state, &body).await?;
+    let release = params.required("release", "a release")?;
+    let release = Uuid::parse_str(release)
+        .map_err(|_| WebError::not_found(format!("release {release} does not exist")))?;
+    let request = DeploymentRequest {
+        release: ReleaseLookup::Id(release),
+        context: ContextName::parse(params.required("context", "a context")?)?,
+        auto_rollback: params.checked("auto_rollback"),
+        prune: params.checked("prune"),
+    };
+    let created = state
+        .app
+        .create_deployment(&session.caller, request)
+        .await?;
+    Ok(see_other(&format!("/deployments/{}", created.deployment.id)))
+}
+
+/// `POST /deployments/{id}/cancel`.
+pub(crate) async fn cancel(
+    req: HttpRequest,
+    session: Session,
+    body: Bytes,
+    state: Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    session.form(&req, &state, &body).await?;
+    let id = path_id(&req, "deployment")?;
+    state.app.cancel_deployment(&session.caller, id).await?;
+    Ok(see_other(&format!("/deployments/{id}")))
+}
