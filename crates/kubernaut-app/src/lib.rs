@@ -244,8 +244,7 @@ impl App {
         }
         let event = event.build();
         let store = self.store.clone();
-        match blocking(move || Ok(store.transaction(|tx| tx.append_audit(event.clone()))?)).await
-        {
+        match blocking(move || Ok(store.transaction(|tx| tx.append_audit(event.clone()))?)).await {
             Ok(_) => AppError::Forbidden(message),
             Err(error) => error,
         }

@@ -178,7 +178,11 @@ pub(crate) fn pager<T>(paged: &Paged<T>, path: &str, kept: &[(String, String)]) 
         }
         url(path, &params)
     };
-    let first = if paged.count == 0 { 0 } else { paged.offset + 1 };
+    let first = if paged.count == 0 {
+        0
+    } else {
+        paged.offset + 1
+    };
     let last = (paged.offset + paged.items.len() as u64).min(paged.count);
     html! {
         nav.pager aria-label="Pages" {

@@ -36,14 +36,20 @@ pub fn configure(app: App) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/login", web::post().to(session::log_in))
             .route("/logout", web::post().to(session::log_out))
             .route("/services/{id}", web::get().to(services::page))
-            .route("/services/{id}/rollback", web::post().to(services::roll_back))
+            .route(
+                "/services/{id}/rollback",
+                web::post().to(services::roll_back),
+            )
             .route("/releases", web::get().to(releases::list))
             .route("/releases/{id}", web::get().to(releases::page))
             .route("/deployments", web::get().to(deployments::list))
             .route("/deployments", web::post().to(deployments::create))
             .route("/deployments/{id}", web::get().to(deployments::page))
             .route("/deployments/{id}/live", web::get().to(deployments::live))
-            .route("/deployments/{id}/cancel", web::post().to(deployments::cancel))
+            .route(
+                "/deployments/{id}/cancel",
+                web::post().to(deployments::cancel),
+            )
             .route("/tokens", web::get().to(tokens::list))
             .route("/tokens", web::post().to(tokens::create))
             .route("/tokens/{id}/revoke", web::post().to(tokens::revoke))

@@ -226,11 +226,7 @@ pub(crate) async fn login_page(req: HttpRequest, state: Data<WebState>) -> HttpR
 }
 
 /// `POST /login`: a token for a session cookie.
-pub(crate) async fn log_in(
-    req: HttpRequest,
-    body: Bytes,
-    state: Data<WebState>,
-) -> HttpResponse {
+pub(crate) async fn log_in(req: HttpRequest, body: Bytes, state: Data<WebState>) -> HttpResponse {
     let secure = https(&req);
     let params = match Params::form(&body) {
         Ok(params) => params,
@@ -316,8 +312,16 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_returned_to() {
-        assert_eq!(local(Some("/deployments?status=failed")), "/deployments?status=failed");
-        for foreign in ["https://evil.example/", "//evil.example/", "/\\evil.example", "x"] {
+        assert_eq!(
+            local(Some("/deployments?status=failed")),
+            "/deployments?status=failed"
+        );
+        for foreign in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "x",
+        ] {
             assert_eq!(local(Some(foreign)), "/", "{foreign}");
         }
         assert_eq!(local(None), "/");

@@ -71,7 +71,12 @@ pub(crate) async fn list(
         (table(&paged.items, true))
         (layout::pager(&paged, "/deployments", &params.kept(&FILTERS)))
     };
-    Ok(layout::page(&session, Nav::Deployments, "Deployments", body))
+    Ok(layout::page(
+        &session,
+        Nav::Deployments,
+        "Deployments",
+        body,
+    ))
 }
 
 /// A table of deployments, with their service when `with_service`.
@@ -153,7 +158,13 @@ pub(crate) async fn page(
         "Deployment of {} {} to {}",
         d.release.service.name, d.release.version, d.context
     );
-    Ok(layout::page_with(&session, Nav::Deployments, &title, head, body))
+    Ok(layout::page_with(
+        &session,
+        Nav::Deployments,
+        &title,
+        head,
+        body,
+    ))
 }
 
 /// `GET /deployments/{id}/live`: the live part of the page, which htmx swaps in every second
@@ -167,7 +178,6 @@ pub(crate) async fn live(
     let detail = state.app.deployment(&session.caller, id).await?;
     Ok(layout::fragment(live_section(&session, &detail)))
 }
-
 
 /// Status, error, actions and log; polled while the deployment runs, still once it ended.
 fn live_section(session: &Session, detail: &DeploymentDetail) -> Markup {
@@ -254,7 +264,10 @@ pub(crate) async fn create(
         .app
         .create_deployment(&session.caller, request)
         .await?;
-    Ok(see_other(&format!("/deployments/{}", created.deployment.id)))
+    Ok(see_other(&format!(
+        "/deployments/{}",
+        created.deployment.id
+    )))
 }
 
 /// `POST /deployments/{id}/cancel`.

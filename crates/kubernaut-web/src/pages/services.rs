@@ -249,5 +249,8 @@ pub(crate) async fn roll_back(
         .app
         .create_deployment(&session.caller, request)
         .await?;
-    Ok(see_other(&format!("/deployments/{}", created.deployment.id)))
+    Ok(see_other(&format!(
+        "/deployments/{}",
+        created.deployment.id
+    )))
 }
