@@ -194,6 +194,19 @@ impl App {
     ) -> Result<ReleaseDetail, AppError> {
         let store = self.store.clone();
         let visible = caller.grants().visible_namespaces();
+        // A rollback names its namespace: a caller who may not deploy there learns nothing of
+        // the lane (whether it has a release to roll back to) before the refusal.
+        if let ReleaseLookup::LastGood(_, namespace) = &lookup
+            && visible.includes(namespace.as_str())
+        {
+            let target = Target {
+                resource_type: "deployment",
+                resource_id: None,
+                namespace: namespace.as_str(),
+                context: Some(context.as_str()),
+            };
+            self.authorize(caller, Action::Deploy, target).await?;
+        }
         let lane_context = context.clone();
         let release = blocking(move || lookup.find(&store, &lane_context, &visible)).await?;
         let target = Target {

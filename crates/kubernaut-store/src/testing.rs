@@ -157,3 +157,30 @@ mod tests {
         );
     }
 }
+
+/// SQL statements run so far by connections opened after [`count_queries`], but for the pool's
+/// `SELECT 1` that checks a connection out.
+static QUERIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts every SQL statement (but the pool's check-out ping) that connections opened from now
+/// on run, in this whole process
+/// (so a test that reads [`queries`] should be alone in its test binary). Call it before
+/// opening the store.
+pub fn count_queries() {
+    use diesel::connection::{InstrumentationEvent, set_default_instrumentation};
+    let installed = set_default_instrumentation(|| {
+        Some(Box::new(|event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event
+                && !query.to_string().starts_with("SELECT 1 --")
+            {
+                QUERIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }))
+    });
+    installed.expect("diesel's default instrumentation");
+}
+
+/// How many statements the connections counted by [`count_queries`] have run.
+pub fn queries() -> u64 {
+    QUERIES.load(std::sync::atomic::Ordering::SeqCst)
+}
