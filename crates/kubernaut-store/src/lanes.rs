@@ -107,14 +107,14 @@ pub(crate) fn offer(conn: &mut DbConnection, id: &str) -> Result<(), StoreError>
         lanes::status.eq(&candidate.status),
         lanes::changed_on.eq(changed_on),
     );
-    let updated = diesel::update(lane.filter(head_is_older.clone()))
-        .set(head.clone())
+    let updated = diesel::update(lane.filter(head_is_older))
+        .set(head)
         .execute(conn)?;
     if updated == 0 {
         let row = (
             lanes::service_id.eq(&candidate.service_id),
             lanes::context.eq(&candidate.context),
-            head.clone(),
+            head,
         );
         // A lane's first deployment; a concurrent first one or a newer head makes it a no-op.
         let inserted = match conn {

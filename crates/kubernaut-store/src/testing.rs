@@ -140,24 +140,6 @@ fn with_database(url: &str, name: &str) -> String {
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn replaces_the_database_name() {
-        assert_eq!(
-            with_database("postgres://u:p@h:5432/postgres", "t1"),
-            "postgres://u:p@h:5432/t1"
-        );
-        assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
-        assert_eq!(
-            with_database("postgres:///postgres?host=/var/run/postgresql", "t1"),
-            "postgres:///t1?host=/var/run/postgresql"
-        );
-    }
-}
-
 /// SQL statements run so far by connections opened after [`count_queries`], but for the pool's
 /// `SELECT 1` that checks a connection out.
 static QUERIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -183,4 +165,22 @@ pub fn count_queries() {
 /// How many statements the connections counted by [`count_queries`] have run.
 pub fn queries() -> u64 {
     QUERIES.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres", "t1"),
+            "postgres://u:p@h:5432/t1"
+        );
+        assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
+        assert_eq!(
+            with_database("postgres:///postgres?host=/var/run/postgresql", "t1"),
+            "postgres:///t1?host=/var/run/postgresql"
+        );
+    }
 }
