@@ -135,13 +135,23 @@ kubernaut_tests::on_both_backends!(
 );
 
 #[test]
-fn unknown_routes_are_json_404s() {
+fn unknown_routes_are_json_404s_under_api_and_pages_elsewhere() {
     let db = TestDatabase::sqlite();
     let server = Server::start(db.url());
-    let response = admin_client().get(server.url("/nope")).send().unwrap();
+    let response = admin_client().get(server.url("/api/nope")).send().unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().unwrap();
-    assert_eq!(body["message"], "no such route: GET /nope");
+    assert_eq!(body["message"], "no such route: GET /api/nope");
+    let response = admin_client().get(server.url("/nope")).send().unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = response.text().unwrap();
+    assert!(page.contains("there is no page at /nope"), "{page}");
 }
 
 #[test]
