@@ -65,7 +65,10 @@ fn free_port() -> u16 {
 
 impl Ui {
     async fn start(test: &'static str, db: &TestDatabase) -> Self {
-        let server = Server::start_with(db.url(), &["--sandbox"], &[]);
+        Self::on(test, Server::start_with(db.url(), &["--sandbox"], &[])).await
+    }
+
+    async fn on(test: &'static str, server: Server) -> Self {
         let port = free_port();
         let driver_path = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
         let driver = Command::new(&driver_path)
@@ -144,8 +147,16 @@ impl Ui {
             .map_or(0, |all| all.len())
     }
 
+    /// The element's text (found again if the page replaced it meanwhile).
     async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("text")
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if started.elapsed() > WAIT => panic!("no text of {css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     /// Waits until the element's text contains `expected` (the page may replace it meanwhile).
@@ -294,11 +305,11 @@ fn logs_in_and_sees_what_runs_where() {
             .await;
         ui.deploy(&bad, true).await;
         ui.goto("/").await;
-        assert_eq!(ui.text("h1").await, "Log in");
+        ui.wait_for_text("h1", "Log in").await;
         ui.screenshot("login").await;
         ui.log_in(ADMIN_TOKEN).await;
         assert_eq!(ui.path().await, "/");
-        assert_eq!(ui.text("h1").await, "What runs where");
+        ui.wait_for_text("h1", "What runs where").await;
         let failed = ui.text("table.matrix td.cell.failed").await;
         assert!(failed.starts_with("7 failed"), "{failed}");
         assert!(failed.contains("nothing succeeded yet"), "{failed}");
@@ -335,7 +346,7 @@ fn deploys_from_the_service_page_and_follows_the_log_to_succeeded() {
         ui.goto("/").await;
         ui.log_in(ADMIN_TOKEN).await;
         ui.click("table.matrix a[href^='/services/']").await;
-        assert_eq!(ui.text("h1").await, "Service hello");
+        ui.wait_for_text("h1", "Service hello").await;
         ui.find("select#release")
             .await
             .select_by_value(&release)
@@ -353,7 +364,8 @@ fn deploys_from_the_service_page_and_follows_the_log_to_succeeded() {
         ui.wait_for_text("#status", "succeeded").await;
         let log = ui.wait_for_text("ol.log", "succeeded").await;
         assert!(log.contains("started by worker"), "{log}");
-        assert_eq!(ui.text("h1").await, "Deployment of hello 1 to sandbox");
+        ui.wait_for_text("h1", "Deployment of hello 1 to sandbox")
+            .await;
         ui.screenshot("succeeded").await;
         ui.stop().await;
     });
@@ -395,7 +407,8 @@ fn rolls_back_to_the_last_good_release() {
         ui.screenshot("before").await;
         ui.click("form[action$='/rollback'] button").await;
         ui.wait_for_text("#status", "succeeded").await;
-        assert_eq!(ui.text("h1").await, "Deployment of hello 1 to sandbox");
+        ui.wait_for_text("h1", "Deployment of hello 1 to sandbox")
+            .await;
         assert!(ui.text("dl.facts").await.contains("a rollback"));
         ui.screenshot("rolled-back").await;
         ui.goto("/").await;
@@ -447,7 +460,7 @@ fn a_viewer_sees_no_deploy_button_and_a_forged_post_is_refused_and_audited() {
         ui.goto("/").await;
         ui.log_in(token["token"].as_str().unwrap()).await;
         ui.click("table.matrix a[href^='/services/']").await;
-        assert_eq!(ui.text("h1").await, "Service hello");
+        ui.wait_for_text("h1", "Service hello").await;
         assert_eq!(ui.count("form.deploy").await, 0);
         assert_eq!(ui.count("form[action$='/rollback']").await, 0);
         assert!(
@@ -550,7 +563,7 @@ fn logging_out_ends_the_session() {
         ui.wait_for_text("main", "You logged out").await;
         ui.screenshot("logged-out").await;
         ui.goto("/deployments").await;
-        assert_eq!(ui.text("h1").await, "Log in");
+        ui.wait_for_text("h1", "Log in").await;
         // The old cookie is dead on the server too, not only gone from the browser.
         let replay = ui
             .http
@@ -560,6 +573,84 @@ fn logging_out_ends_the_session() {
             .await
             .unwrap();
         assert_eq!(replay.status().as_u16(), 401);
+        ui.stop().await;
+    });
+}
+
+/// The README's promise: a new server prints its first admin token; with it, a person ships
+/// the hello-world example to the sandbox and rolls it back from the browser alone.
+#[test]
+#[ignore = "needs chromium and chromedriver (.ci/run installs them)"]
+fn ships_and_rolls_back_hello_world_from_the_browser_alone() {
+    browser_test(|db| async move {
+        let server = Server::start_without_bootstrap(db.url(), &["--sandbox"], &[]);
+        let printed = server
+            .stderr()
+            .lines()
+            .iter()
+            .find_map(|line| {
+                line.split_whitespace()
+                    .find(|w| w.starts_with("knt_"))
+                    .map(str::to_owned)
+            })
+            .expect("the first admin token, printed");
+        let mut ui = Ui::on("readme", server).await;
+        let template = std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples/hello-world/kubernetes.yaml"),
+        )
+        .unwrap();
+        ui.goto("/").await;
+        ui.log_in(&printed).await;
+        for (version, attributes, status) in [
+            ("1", "image=registry.example.com/hello-world:1", "succeeded"),
+            (
+                "2",
+                "image=registry.example.com/hello-world:2\nrollout=failed",
+                "failed",
+            ),
+        ] {
+            ui.click("nav a[href='/releases']").await;
+            ui.click("a[href='/releases/new']").await;
+            ui.find("input#service")
+                .await
+                .send_keys("hello-world")
+                .await
+                .unwrap();
+            ui.find("input#version")
+                .await
+                .send_keys(version)
+                .await
+                .unwrap();
+            ui.find("textarea#template")
+                .await
+                .send_keys(&template)
+                .await
+                .unwrap();
+            ui.find("textarea#attributes")
+                .await
+                .send_keys(attributes)
+                .await
+                .unwrap();
+            ui.click("form[action='/releases'] button[type=submit]")
+                .await;
+            ui.wait_for_text("h1", &format!("Release {version} of hello-world"))
+                .await;
+            ui.click("form.deploy button[type=submit]").await;
+            ui.wait_for_text("#status", status).await;
+            ui.screenshot(&format!("version-{version}-{status}")).await;
+        }
+        ui.click("#live form[action$='/rollback'] button").await;
+        ui.wait_for_text("#status", "succeeded").await;
+        assert_eq!(
+            ui.text("h1").await,
+            "Deployment of hello-world 1 to sandbox"
+        );
+        ui.screenshot("rolled-back").await;
+        ui.click("nav a[href='/']").await;
+        let cell = ui.text("table.matrix td.cell").await;
+        assert!(cell.starts_with("1 succeeded"), "{cell}");
+        ui.screenshot("what-runs-where").await;
         ui.stop().await;
     });
 }

@@ -41,6 +41,8 @@ pub fn configure(app: App) -> impl FnOnce(&mut web::ServiceConfig) {
                 web::post().to(services::roll_back),
             )
             .route("/releases", web::get().to(releases::list))
+            .route("/releases", web::post().to(releases::create))
+            .route("/releases/new", web::get().to(releases::new_form))
             .route("/releases/{id}", web::get().to(releases::page))
             .route("/deployments", web::get().to(deployments::list))
             .route("/deployments", web::post().to(deployments::create))

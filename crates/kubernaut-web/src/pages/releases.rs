@@ -1,10 +1,14 @@
-//! Releases: the list with its filters, and a release's page (attributes, template, its
-//! deployments, and the form that deploys it).
+//! Releases: the list with its filters, a release's page (attributes, template, its
+//! deployments, and the form that deploys it), and the form that creates one (what CI does
+//! through the API, for a person).
 
-use actix_web::web::Data;
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use kubernaut_app::{DeploymentFilter, ReleaseFilter};
-use kubernaut_domain::{Action, Namespace, Page, ServiceName, Version};
+use kubernaut_domain::{
+    Action, Attributes, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version,
+};
 use maud::html;
 
 use crate::WebState;
@@ -12,7 +16,7 @@ use crate::error::WebError;
 use crate::input::{Params, path_id};
 use crate::layout::{self, Nav};
 use crate::pages::{deployments, services};
-use crate::session::Session;
+use crate::session::{Session, see_other};
 
 /// The filters of the list, as its query string names them.
 const FILTERS: [&str; 3] = ["service", "namespace", "version"];
@@ -42,6 +46,7 @@ pub(crate) async fn list(
         }
     };
     let body = html! {
+        p { a href="/releases/new" { "New release" } }
         form.filters method="get" action="/releases" role="search" {
             (text("service", "Service"))
             (text("namespace", "Namespace"))
@@ -118,4 +123,72 @@ pub(crate) async fn page(
     };
     let title = format!("Release {} of {}", release.version, release.service.name);
     Ok(layout::page(&session, Nav::Releases, &title, body))
+}
+
+/// `GET /releases/new`: the form that creates a release.
+pub(crate) async fn new_form(session: Session) -> HttpResponse {
+    let body = html! {
+        p { "CI pipelines create releases through the API (" code { "kubernaut ship" } "); this form does the same by hand." }
+        form.login method="post" action="/releases" {
+            (layout::csrf_field(&session))
+            label for="service" { "Service" }
+            input #service name="service" required placeholder="hello-world";
+            label for="namespace" { "Namespace" }
+            input #namespace name="namespace" required value="default";
+            label for="version" { "Version" }
+            input #version name="version" required placeholder="1";
+            label for="template" { "Manifest template (mustache)" }
+            textarea #template name="template" rows="14" required spellcheck="false" {}
+            label for="attributes" { "Attributes, one name=value per line" }
+            textarea #attributes name="attributes" rows="3" spellcheck="false" placeholder="image=registry.example.com/hello-world:1" {}
+            button.primary type="submit" { "Create release" }
+        }
+    };
+    layout::page(&session, Nav::Releases, "New release", body)
+}
+
+/// `POST /releases` (`service`, `namespace`, `version`, `template`, `attributes`): creates a
+/// release (or finds the same one), then shows it.
+pub(crate) async fn create(
+    req: HttpRequest,
+    session: Session,
+    body: Bytes,
+    state: Data<WebState>,
+) -> Result<HttpResponse, WebError> {
+    let params = session.form(&req, &state, &body).await?;
+    let attributes = params
+        .get("attributes")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            line.split_once('=').ok_or_else(|| {
+                WebError::bad_request(format!("the attribute line {line:?} must be name=value"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let new = NewRelease::new(
+        ServiceName::parse(params.required("service", "a service")?)?,
+        Namespace::parse(params.required("namespace", "a namespace")?)?,
+        Version::parse(params.required("version", "a version")?)?,
+        TemplateSource::parse(params.required("template", "a template")?)?,
+        Attributes::parse(attributes.into_iter().map(|(n, v)| (n.trim(), v.trim())))?,
+        session.caller.name(),
+    )?;
+    let stored = state.app.create_release(&session.caller, new).await?;
+    let id = stored.outcome.into_inner().release.id;
+    if stored.warnings.is_empty() {
+        return Ok(see_other(&format!("/releases/{id}")));
+    }
+    let body = html! {
+        div.notice role="status" {
+            p { "The release was stored, with warnings:" }
+            ul { @for warning in &stored.warnings { li { (warning) } } }
+        }
+        p { a href={ "/releases/" (id) } { "Go to the release" } }
+    };
+    let mut response = layout::page(&session, Nav::Releases, "Release created", body);
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
 }
