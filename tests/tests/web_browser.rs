@@ -333,6 +333,22 @@ fn logs_in_and_sees_what_runs_where() {
                 .unwrap()
                 .contains("name=hel")
         );
+        // A phone: the page does not overflow; the matrix scrolls inside its frame.
+        ui.browser.set_window_size(390, 844).await.unwrap();
+        ui.goto("/").await;
+        let overflow = ui
+            .browser
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "the page is wider than a phone: {overflow}"
+        );
+        ui.screenshot("phone").await;
         ui.stop().await;
     });
 }

@@ -5,6 +5,8 @@
 //! `created_on`, then id) as its head and the newest successful one as what runs, so writers
 //! that commit in any order agree. Only a delete, which can move a lane back, recomputes it.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use kubernaut_domain::{ContextName, DeploymentStatus, Service, Version, Visibility};
@@ -184,84 +186,101 @@ pub(crate) fn recompute(conn: &mut DbConnection, id: &str) -> Result<(), StoreEr
     Ok(())
 }
 
-/// The visible services matching `filter`, by namespace and name, each with its lanes: one
-/// query.
+/// The services' rows, and the lanes' rows with the id of their service.
+type LaneColumns = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<String>,
+);
+
+/// The visible services matching `filter`, by namespace and name, each with its lanes: two
+/// queries, the services and then their lanes (through the lanes' primary key alone when
+/// nothing is filtered), so that a service's columns are read once rather than once per lane.
 pub(crate) fn list(
     conn: &mut DbConnection,
     filter: &LaneFilter,
     visible: &Visibility,
 ) -> Result<Vec<ServiceLanes>, StoreError> {
-    let mut query = services::table
-        .left_join(lanes::table)
-        .select((
-            ServiceRow::as_select(),
-            (
-                lanes::context,
-                lanes::deployment_id,
-                lanes::version,
-                lanes::status,
-                lanes::changed_on,
-                lanes::running_id,
-                lanes::running_version,
-            )
-                .nullable(),
-        ))
-        .order((services::namespace, services::name, lanes::context))
-        .into_boxed();
-    if let Some(condition) = visible_namespaces(visible) {
-        query = query.filter(condition);
-    }
-    if let Some(namespace) = &filter.namespace {
-        query = query.filter(services::namespace.eq(namespace));
-    }
-    if let Some(name) = &filter.name {
+    let pattern = filter.name.as_ref().map(|name| {
         let escaped = name
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        query = query.filter(services::name.like(format!("%{escaped}%")).escape('\\'));
-    }
-    type LaneColumns = (
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<String>,
-        Option<String>,
+        format!("%{escaped}%")
+    });
+    let columns = (
+        lanes::service_id,
+        lanes::context,
+        lanes::deployment_id,
+        lanes::version,
+        lanes::status,
+        lanes::changed_on,
+        lanes::running_id,
+        lanes::running_version,
     );
-    let rows: Vec<(ServiceRow, Option<LaneColumns>)> = query.load(conn)?;
-    let mut services: Vec<ServiceLanes> = Vec::new();
-    for (service, lane) in rows {
-        if services
-            .last()
-            .is_none_or(|s| s.service.id.to_string() != service.id)
-        {
-            services.push(ServiceLanes {
-                service: service.into_domain()?,
-                lanes: Vec::new(),
-            });
-        }
-        let Some((context, deployment, version, status, changed_on, running_id, running)) = lane
-        else {
-            continue;
-        };
+    let mut services_query = services::table
+        .select(ServiceRow::as_select())
+        .order((services::namespace, services::name))
+        .into_boxed();
+    let mut lanes_query = lanes::table
+        .inner_join(services::table)
+        .select(columns)
+        .order((lanes::service_id, lanes::context))
+        .into_boxed();
+    let filtered = *visible != Visibility::All || filter.namespace.is_some() || pattern.is_some();
+    if let Some(condition) = visible_namespaces(visible) {
+        services_query = services_query.filter(condition);
+    }
+    if let Some(condition) = visible_namespaces(visible) {
+        lanes_query = lanes_query.filter(condition);
+    }
+    if let Some(namespace) = &filter.namespace {
+        services_query = services_query.filter(services::namespace.eq(namespace));
+        lanes_query = lanes_query.filter(services::namespace.eq(namespace));
+    }
+    if let Some(pattern) = &pattern {
+        services_query = services_query.filter(services::name.like(pattern).escape('\\'));
+        lanes_query = lanes_query.filter(services::name.like(pattern).escape('\\'));
+    }
+    let services: Vec<ServiceRow> = services_query.load(conn)?;
+    let rows: Vec<LaneColumns> = if filtered {
+        lanes_query.load(conn)?
+    } else {
+        lanes::table
+            .select(columns)
+            .order((lanes::service_id, lanes::context))
+            .load(conn)?
+    };
+    let mut by_service: HashMap<String, Vec<Lane>> = HashMap::with_capacity(services.len());
+    for (service, context, deployment, version, status, changed_on, running_id, running) in rows {
         let running = match (running_id, running) {
             (Some(id), Some(version)) => {
                 Some((uuid(&id)?, Version::parse(&version).map_err(corrupt)?))
             }
             _ => None,
         };
-        if let Some(last) = services.last_mut() {
-            last.lanes.push(Lane {
-                context: ContextName::parse(&context).map_err(corrupt)?,
-                deployment: uuid(&deployment)?,
-                version: Version::parse(&version).map_err(corrupt)?,
-                status: DeploymentStatus::parse(&status).map_err(corrupt)?,
-                changed_on: utc(changed_on),
-                running,
-            });
-        }
+        by_service.entry(service).or_default().push(Lane {
+            context: ContextName::parse(&context).map_err(corrupt)?,
+            deployment: uuid(&deployment)?,
+            version: Version::parse(&version).map_err(corrupt)?,
+            status: DeploymentStatus::parse(&status).map_err(corrupt)?,
+            changed_on: utc(changed_on),
+            running,
+        });
     }
-    Ok(services)
+    services
+        .into_iter()
+        .map(|service| {
+            let lanes = by_service.remove(&service.id).unwrap_or_default();
+            Ok(ServiceLanes {
+                service: service.into_domain()?,
+                lanes,
+            })
+        })
+        .collect()
 }

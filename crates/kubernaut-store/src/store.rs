@@ -467,7 +467,7 @@ impl Store {
     }
 
     /// The visible services matching `filter`, by namespace and name, each with its lanes
-    /// (what runs where): one query.
+    /// (what runs where): two queries.
     pub fn lanes(
         &self,
         filter: &LaneFilter,

@@ -3,9 +3,11 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
-use chrono::{DateTime, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use kubernaut_domain::{DeploymentStatus, Paged};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
 use crate::input::url;
 use crate::session::Session;
@@ -135,36 +137,74 @@ pub(crate) fn csrf_field(session: &Session) -> Markup {
 /// A time: UTC in the page, shown in the reader's local time by `kubernaut.js`, with UTC on
 /// hover.
 pub(crate) fn time(at: DateTime<Utc>) -> Markup {
-    let utc = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    html! {
-        time datetime=(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) title=(utc) { (utc) }
-    }
+    let mut out = String::with_capacity(96);
+    Stamp { at, since: None }.render_to(&mut out);
+    PreEscaped(out)
 }
 
 /// How long ago `at` was ("3 min ago"), with the time on hover.
 pub(crate) fn ago(at: DateTime<Utc>) -> Markup {
-    let utc = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    html! {
-        time.ago datetime=(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) title=(utc) {
-            (since(at, Utc::now()))
-        }
+    let mut out = String::with_capacity(96);
+    Stamp {
+        at,
+        since: Some(Utc::now()),
+    }
+    .render_to(&mut out);
+    PreEscaped(out)
+}
+
+/// A `<time>` element, written straight into the page: what runs where holds thousands.
+pub(crate) struct Stamp {
+    /// The time.
+    pub(crate) at: DateTime<Utc>,
+    /// Now, to show how long ago `at` was instead of `at` itself.
+    pub(crate) since: Option<DateTime<Utc>>,
+}
+
+impl Render for Stamp {
+    fn render_to(&self, out: &mut String) {
+        let t = self.at;
+        let (date, clock) = (
+            format_args!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day()),
+            format_args!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+        );
+        // Only digits, dashes and colons: nothing to escape.
+        let _ = match self.since {
+            None => write!(
+                out,
+                "<time datetime=\"{date}T{clock}Z\" title=\"{date} {clock} UTC\">{date} {clock} UTC</time>"
+            ),
+            Some(now) => write!(
+                out,
+                "<time class=\"ago\" datetime=\"{date}T{clock}Z\" title=\"{date} {clock} UTC\">{}</time>",
+                Since(t, now)
+            ),
+        };
     }
 }
 
-/// `now - at` in words.
-pub(crate) fn since(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let seconds = (now - at).num_seconds().max(0);
-    match seconds {
-        0..60 => "just now".to_owned(),
-        60..3_600 => format!("{} min ago", seconds / 60),
-        3_600..86_400 => format!("{} h ago", seconds / 3_600),
-        _ => format!("{} d ago", seconds / 86_400),
+/// `now - at` in words ("3 min ago").
+pub(crate) struct Since(pub(crate) DateTime<Utc>, pub(crate) DateTime<Utc>);
+
+impl std::fmt::Display for Since {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = (self.1 - self.0).num_seconds().max(0);
+        match seconds {
+            0..60 => f.write_str("just now"),
+            60..3_600 => write!(f, "{} min ago", seconds / 60),
+            3_600..86_400 => write!(f, "{} h ago", seconds / 3_600),
+            _ => write!(f, "{} d ago", seconds / 86_400),
+        }
     }
 }
 
 /// A deployment status as a badge; failed ones stand out.
 pub(crate) fn status(status: DeploymentStatus) -> Markup {
-    html! { span class={ "badge " (status.as_str()) } { (status.as_str().replace('_', " ")) } }
+    let label = match status {
+        DeploymentStatus::RollingOut => "rolling out",
+        other => other.as_str(),
+    };
+    html! { span class={ "badge " (status.as_str()) } { (label) } }
 }
 
 /// The links to a list's previous and next pages, keeping its filters.

@@ -1,6 +1,6 @@
-//! What runs where costs two statements (the session, the lanes) however many services and
-//! contexts there are; on SQLite always and on PostgreSQL when configured. Alone in its test
-//! binary: it counts every statement the process runs.
+//! What runs where costs three statements (the session; the services, then their lanes) however
+//! many services and contexts there are; on SQLite always and on PostgreSQL when configured.
+//! Alone in its test binary: it counts every statement the process runs.
 
 #[allow(dead_code, reason = "not every test file uses every helper")]
 mod common;
@@ -14,7 +14,7 @@ use kubernaut_store::testing::{TestDatabase, count_queries, queries};
 /// The tests take turns, so that one's statements are not counted in the other's.
 static COUNTING: Mutex<()> = Mutex::new(());
 
-fn the_matrix_is_two_statements_whatever_its_size(db: &TestDatabase) {
+fn the_matrix_is_two_queries_whatever_its_size(db: &TestDatabase) {
     let _turn = COUNTING.lock().unwrap_or_else(PoisonError::into_inner);
     count_queries();
     actix_web::rt::System::new().block_on(async {
@@ -42,19 +42,19 @@ fn the_matrix_is_two_statements_whatever_its_size(db: &TestDatabase) {
         }
         assert_eq!(
             statements,
-            [2, 2, 2],
-            "the session, then the lanes (beside the pool's check-out pings)"
+            [3, 3, 3],
+            "the session, the services, their lanes (beside the pool's check-out pings)"
         );
     });
 }
 
 #[test]
 fn sqlite() {
-    the_matrix_is_two_statements_whatever_its_size(&TestDatabase::sqlite());
+    the_matrix_is_two_queries_whatever_its_size(&TestDatabase::sqlite());
 }
 
 #[test]
 #[ignore = "needs PostgreSQL: set KUBERNAUT_TEST_DATABASE_URL"]
 fn postgres() {
-    the_matrix_is_two_statements_whatever_its_size(&TestDatabase::postgres());
+    the_matrix_is_two_queries_whatever_its_size(&TestDatabase::postgres());
 }

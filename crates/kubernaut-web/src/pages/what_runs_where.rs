@@ -1,6 +1,6 @@
 //! `/`: what runs where, the services (rows) by contexts (columns), each cell the lane's newest
 //! deployment: version, status, how long ago, and what runs there when that is another
-//! version. Failed cells stand out. One query (`kubernaut-store`'s lanes).
+//! version. Failed cells stand out. Two queries (`kubernaut-store`'s lanes).
 
 use std::collections::BTreeSet;
 
@@ -76,7 +76,7 @@ pub(crate) async fn page(
         } @else {
             div.scroll {
                 table.matrix {
-                    caption.muted { (services.len()) " services × " (contexts.len()) " contexts: the newest deployment of each, and what runs where it is not the one that succeeded." }
+                    caption.muted { (count(services.len(), "service")) " × " (count(contexts.len(), "context")) ": the newest deployment of each, and what runs where it is not the one that succeeded." }
                     thead {
                         tr {
                             th scope="col" { "Service" }
@@ -110,12 +110,11 @@ fn row(service: &ServiceLanes, contexts: &[String], now: chrono::DateTime<Utc>) 
 }
 
 fn cell(lane: &Lane, now: chrono::DateTime<Utc>) -> Markup {
-    let utc = lane.changed_on.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     html! {
         td class={ "cell " (lane.status.as_str()) } {
             a href={ "/deployments/" (lane.deployment) } { (lane.version) }
             " " (layout::status(lane.status)) " "
-            time.ago datetime=(lane.changed_on.to_rfc3339()) title=(utc) { (layout::since(lane.changed_on, now)) }
+            (layout::Stamp { at: lane.changed_on, since: Some(now) })
             @match &lane.running {
                 Some((id, version)) if *id != lane.deployment => {
                     span.running { "running " a href={ "/deployments/" (id) } { (version) } }
@@ -126,5 +125,14 @@ fn cell(lane: &Lane, now: chrono::DateTime<Utc>) -> Markup {
                 _ => {}
             }
         }
+    }
+}
+
+/// `n` things, in words: "1 service", "3 services".
+fn count(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
     }
 }
