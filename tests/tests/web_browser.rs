@@ -399,6 +399,11 @@ fn a_failed_rollout_shows_its_error() {
         ui.wait_for_text("#status", "failed").await;
         let error = ui.text("#live .notice.error .error-message").await;
         assert!(error.contains("sandbox rollout failed"), "{error}");
+        let explanation = ui.text("#live .notice.error .explanation").await;
+        assert!(
+            explanation.starts_with("A workload did not become ready"),
+            "{explanation}"
+        );
         assert_eq!(ui.count("#live form[action$='/rollback'] button").await, 1);
         ui.screenshot("failed").await;
         ui.stop().await;

@@ -200,7 +200,8 @@ fn live_section(session: &Session, detail: &DeploymentDetail) -> Markup {
                 div.notice.error role="alert" {
                     h3 { "Why it failed" }
                     p.error-message { (d.error.as_deref().unwrap_or("the deployment failed without a message; the log below shows its last step")) }
-                    p { "Kubernaut stopped at this step. Objects applied before it stay in the cluster as they are; the log shows every step. "
+                    p.explanation { (explain(d.error.as_deref().unwrap_or_default())) }
+                    p { "Objects applied before the failure stay in the cluster as they are; the log below shows every step. "
                         "Fix the release and deploy a new version, or roll back to the last release that succeeded here." }
                 }
             }
@@ -230,6 +231,44 @@ fn live_section(session: &Session, detail: &DeploymentDetail) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// What a deployment's error means, in the words of someone who has seen it before: the
+/// worker's and the cluster's messages have a few shapes.
+fn explain(error: &str) -> &'static str {
+    let has = |part: &str| error.contains(part);
+    if has("failed to roll out") {
+        "A workload did not become ready: Kubernetes reported its rollout as failed (for a \
+         Deployment, past its progress deadline). Its pods are usually the reason: an image that \
+         cannot be pulled, a container that crashes, a readiness probe that fails. The service's \
+         live objects show their health."
+    } else if has("did not roll out within") {
+        "A workload was still rolling out when the worker's rollout timeout ran out. The last \
+         status it reported is above; the rollout may still finish in the cluster, or be stuck \
+         on pods that do not become ready."
+    } else if has("was rejected by the API server") || has("cannot be applied") {
+        "The cluster's API server refused an object of the rendered manifest, so nothing after \
+         it was applied. The message names the object and the field; fix the template or the \
+         release's attributes."
+    } else if has("cannot reach") || has("unexpected answer") || has("cannot use") {
+        "Kubernaut could not talk to the cluster of this context (its address, its credentials, \
+         or the network). Nothing is wrong with the release: deploy it again once the cluster \
+         answers."
+    } else if has("ApplySet") {
+        "The service's ApplySet parent in the cluster is not the one kubernaut keeps: another \
+         tool may manage these objects. Kubernaut will not change or prune them until that is \
+         sorted out."
+    } else if has("cannot prune") {
+        "The new objects were applied and rolled out, but removing the objects the release \
+         dropped failed."
+    } else if has("interrupted") {
+        "The kubernaut-server running this deployment stopped (restarted, or lost its database) \
+         several times while it ran, so it was given up."
+    } else if has("is not configured") {
+        "This server has no such context (any more): check its kubeconfig or --sandbox."
+    } else {
+        "Kubernaut stopped at the step the log shows last."
     }
 }
 
@@ -281,4 +320,38 @@ pub(crate) async fn cancel(
     let id = path_id(&req, "deployment")?;
     state.app.cancel_deployment(&session.caller, id).await?;
     Ok(see_other(&format!("/deployments/{id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain;
+
+    #[test]
+    fn errors_are_explained_by_their_shape() {
+        for (error, explanation) in [
+            (
+                "deployment.apps/web failed to roll out: progress deadline exceeded",
+                "A workload did not become ready",
+            ),
+            (
+                "deployment.apps/web did not roll out within 300s: waiting",
+                "A workload was still rolling out",
+            ),
+            (
+                "deployment.apps/web was rejected by the API server (422 Invalid): spec",
+                "The cluster's API server refused",
+            ),
+            (
+                "cannot reach https://10.0.0.1 about deployment.apps/web: timed out",
+                "Kubernaut could not talk to the cluster",
+            ),
+            (
+                "interrupted 3 times: the kubernaut-server running it stopped",
+                "The kubernaut-server running",
+            ),
+            ("something new", "Kubernaut stopped at the step"),
+        ] {
+            assert!(explain(error).starts_with(explanation), "{error}");
+        }
+    }
 }

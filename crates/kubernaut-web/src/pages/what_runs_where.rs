@@ -74,9 +74,10 @@ pub(crate) async fn page(
         @if services.is_empty() {
             p { "No service matches. Services appear here when a release of them is created." }
         } @else {
+            p.muted { (count(services.len(), "service")) " × " (count(contexts.len(), "context")) ": the newest deployment of each, and what runs where it is not the one that succeeded." }
             div.scroll {
                 table.matrix {
-                    caption.muted { (count(services.len(), "service")) " × " (count(contexts.len(), "context")) ": the newest deployment of each, and what runs where it is not the one that succeeded." }
+                    caption.visually-hidden { "Services by context" }
                     thead {
                         tr {
                             th scope="col" { "Service" }
