@@ -3,8 +3,10 @@
 //!
 //! Ignored unless asked for (`--include-ignored`), like the PostgreSQL tests: they need the
 //! Debian packages `chromium` and `chromium-driver` (`.ci/run` installs them; `CHROMEDRIVER` and
-//! `CHROMIUM` name other paths). Each test saves screenshots under
-//! `target/web-screenshots/` for people to look at. The tests take turns: one browser at a time.
+//! `CHROMIUM` name other paths), and axe-core's `axe.min.js` (`AXE_CORE`; `.ci/run` fetches it
+//! from the npm registry), which checks each page against WCAG 2.1 A and AA. Each test saves
+//! screenshots under `target/web-screenshots/` for people to look at. The tests take turns: one
+//! browser at a time.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -205,6 +207,41 @@ impl Ui {
             .to_owned()
     }
 
+    /// Checks the page with axe-core against WCAG 2.1 A and AA: labels, headings, landmarks,
+    /// contrast, names of links and buttons.
+    async fn assert_accessible(&self) {
+        let axe = std::env::var("AXE_CORE").unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            format!("{home}/.cache/kubernaut-ci/axe-core-4.14.1/axe.min.js")
+        });
+        let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| {
+            panic!("cannot read axe-core at {axe}: {e}; .ci/run fetches it (or set AXE_CORE)")
+        });
+        let script = format!(
+            "{source}
+             const done = arguments[arguments.length - 1];
+             axe.run(document, {{runOnly: {{type: 'tag',
+                                             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}})
+                .then(result => done({{
+                    passes: result.passes.length,
+                    violations: result.violations.map(v => ({{
+                        rule: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.slice(0, 3).map(n => n.html)}}))}}))
+                .catch(error => done({{passes: 0, violations: [{{rule: 'axe failed', help: String(error)}}]}}));"
+        );
+        let result = self
+            .browser
+            .execute_async(&script, vec![])
+            .await
+            .expect("axe-core ran");
+        let page = self.path().await;
+        assert!(
+            result["passes"].as_u64().unwrap_or(0) > 0,
+            "axe checked nothing on {page}: {result}"
+        );
+        assert_eq!(result["violations"], json!([]), "accessibility of {page}");
+    }
+
     /// Logs in through the login form with `token`, from whatever page asked for it.
     async fn log_in(&self, token: &str) {
         self.find("input#token")
@@ -307,6 +344,7 @@ fn logs_in_and_sees_what_runs_where() {
         ui.goto("/").await;
         ui.wait_for_text("h1", "Log in").await;
         ui.screenshot("login").await;
+        ui.assert_accessible().await;
         ui.log_in(ADMIN_TOKEN).await;
         assert_eq!(ui.path().await, "/");
         ui.wait_for_text("h1", "What runs where").await;
@@ -320,6 +358,7 @@ fn logs_in_and_sees_what_runs_where() {
                 .contains("1 deployment failed")
         );
         ui.screenshot("what-runs-where").await;
+        ui.assert_accessible().await;
         ui.find("input#name").await.send_keys("hel").await.unwrap();
         ui.click("form.filters button[type=submit]").await;
         ui.find("table.matrix").await;
@@ -349,6 +388,7 @@ fn logs_in_and_sees_what_runs_where() {
             "the page is wider than a phone: {overflow}"
         );
         ui.screenshot("phone").await;
+        ui.assert_accessible().await;
         ui.stop().await;
     });
 }
@@ -374,6 +414,7 @@ fn deploys_from_the_service_page_and_follows_the_log_to_succeeded() {
             .await
             .unwrap();
         ui.screenshot("service").await;
+        ui.assert_accessible().await;
         ui.click("form.deploy button[type=submit]").await;
         ui.find("#live").await;
         assert!(ui.path().await.starts_with("/deployments/"));
@@ -383,6 +424,7 @@ fn deploys_from_the_service_page_and_follows_the_log_to_succeeded() {
         ui.wait_for_text("h1", "Deployment of hello 1 to sandbox")
             .await;
         ui.screenshot("succeeded").await;
+        ui.assert_accessible().await;
         ui.stop().await;
     });
 }
@@ -406,6 +448,7 @@ fn a_failed_rollout_shows_its_error() {
         );
         assert_eq!(ui.count("#live form[action$='/rollback'] button").await, 1);
         ui.screenshot("failed").await;
+        ui.assert_accessible().await;
         ui.stop().await;
     });
 }
@@ -512,6 +555,7 @@ fn a_viewer_sees_no_deploy_button_and_a_forged_post_is_refused_and_audited() {
         let refusal = ui.text("main .notice.error").await;
         assert!(refusal.contains("viewer"), "{refusal}");
         ui.screenshot("forged-post").await;
+        ui.assert_accessible().await;
         let (status, events) = ui
             .api(
                 reqwest::Method::GET,
@@ -558,6 +602,7 @@ fn an_attribute_that_is_html_shows_as_text() {
             .unwrap();
         assert_eq!(scripts, json!(2), "only htmx and kubernaut.js");
         ui.screenshot("escaped").await;
+        ui.assert_accessible().await;
         ui.stop().await;
     });
 }
@@ -672,6 +717,76 @@ fn ships_and_rolls_back_hello_world_from_the_browser_alone() {
         let cell = ui.text("table.matrix td.cell").await;
         assert!(cell.starts_with("1 succeeded"), "{cell}");
         ui.screenshot("what-runs-where").await;
+        ui.stop().await;
+    });
+}
+
+/// A global admin creates a token (its secret shown once) and revokes it, reads the audit log
+/// and verifies its chain; every list and admin page passes axe-core.
+#[test]
+#[ignore = "needs chromium and chromedriver (.ci/run installs them)"]
+fn an_admin_manages_tokens_and_reads_the_audit_log() {
+    browser_test(|db| async move {
+        let mut ui = Ui::start("admin", &db).await;
+        let release = ui.release("hello", "1", json!({})).await;
+        ui.deploy(&release, true).await;
+        ui.goto("/tokens").await;
+        ui.log_in(ADMIN_TOKEN).await;
+        ui.wait_for_text("h1", "Tokens").await;
+        ui.assert_accessible().await;
+        ui.find("input#token-name")
+            .await
+            .send_keys("ci-hello")
+            .await
+            .unwrap();
+        ui.find("textarea#grants")
+            .await
+            .send_keys("deployer:default:sandbox")
+            .await
+            .unwrap();
+        ui.click("form[action='/tokens'] button[type=submit]").await;
+        ui.wait_for_text("h1", "Token created").await;
+        let secret = ui
+            .find("input#secret")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(secret.starts_with("knt_"), "{secret}");
+        let (status, whoami) = ui
+            .api(reqwest::Method::GET, "/api/whoami", &secret, None)
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(whoami["name"], "ci-hello");
+        ui.screenshot("token-created").await;
+        ui.goto("/tokens").await;
+        ui.click("button[aria-label='Revoke ci-hello']").await;
+        ui.wait_for_text("table", "revoked").await;
+        let (status, _) = ui
+            .api(reqwest::Method::GET, "/api/whoami", &secret, None)
+            .await;
+        assert_eq!(status, 401, "the revoked token is refused");
+        ui.goto("/audit").await;
+        let log = ui.text("table").await;
+        for action in [
+            "token.revoke",
+            "token.create",
+            "deployment.create",
+            "release.create",
+        ] {
+            assert!(log.contains(action), "{action} in {log}");
+        }
+        ui.screenshot("audit").await;
+        ui.assert_accessible().await;
+        ui.click("a[href='/audit/verify']").await;
+        ui.wait_for_text("main", "The chain holds").await;
+        ui.assert_accessible().await;
+        for path in ["/releases", "/deployments", "/releases/new"] {
+            ui.goto(path).await;
+            ui.find("main h1").await;
+            ui.assert_accessible().await;
+        }
         ui.stop().await;
     });
 }
