@@ -44,12 +44,12 @@ pub(crate) fn create(
     first_line: &str,
 ) -> Result<DeploymentDetail, StoreError> {
     let release_id = new.release_id.to_string();
-    let service = releases::table
+    let (service, version) = releases::table
         .inner_join(services::table)
         .filter(releases::id.eq(&release_id))
         .filter(releases::deleted_on.is_null())
-        .select(ServiceRow::as_select())
-        .first(conn)
+        .select((ServiceRow::as_select(), releases::version))
+        .first::<(ServiceRow, String)>(conn)
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("release {release_id} does not exist")))?;
     let id = Uuid::now_v7().to_string();
@@ -70,7 +70,20 @@ pub(crate) fn create(
         })
         .execute(conn)?;
     append_log(conn, &id, &[(Stream::Stdout, first_line.to_owned())])?;
-    lanes::offer(conn, &id)?;
+    lanes::offer_candidate(
+        conn,
+        &lanes::Candidate {
+            id: id.clone(),
+            service_id: service.id.clone(),
+            context: new.context.to_string(),
+            created_on,
+            status: DeploymentStatus::Pending.as_str().to_owned(),
+            started_on: None,
+            finished_on: None,
+            deleted: false,
+            version,
+        },
+    )?;
     get(conn, uuid(&id)?)?
         .ok_or_else(|| StoreError::Corrupt(format!("deployment {id} vanished after its insert")))
 }
@@ -293,7 +306,7 @@ pub(crate) fn cancel(
                         )],
                     )?;
                     outbox.notify(conn, &id, NotificationEvent::Canceled)?;
-                    lanes::offer(conn, &id)?;
+                    lanes::status_changed(conn, &id, DeploymentStatus::Canceled)?;
                     return Ok(Cancellation::Canceled);
                 }
             }

@@ -55,14 +55,16 @@ pub struct LaneFilter {
 
 /// A deployment as a lane candidate.
 #[derive(Debug, Queryable)]
-struct Candidate {
-    id: String,
-    service_id: String,
-    context: String,
-    created_on: NaiveDateTime,
-    status: String,
-    deleted: bool,
-    version: String,
+pub(crate) struct Candidate {
+    pub(crate) id: String,
+    pub(crate) service_id: String,
+    pub(crate) context: String,
+    pub(crate) created_on: NaiveDateTime,
+    pub(crate) status: String,
+    pub(crate) started_on: Option<NaiveDateTime>,
+    pub(crate) finished_on: Option<NaiveDateTime>,
+    pub(crate) deleted: bool,
+    pub(crate) version: String,
 }
 
 fn candidate(conn: &mut DbConnection, id: &str) -> Result<Option<Candidate>, StoreError> {
@@ -75,6 +77,8 @@ fn candidate(conn: &mut DbConnection, id: &str) -> Result<Option<Candidate>, Sto
             deployments::context,
             deployments::created_on,
             deployments::status,
+            deployments::started_on,
+            deployments::finished_on,
             deployments::deleted_on.is_not_null(),
             releases::version,
         ))
@@ -82,17 +86,62 @@ fn candidate(conn: &mut DbConnection, id: &str) -> Result<Option<Candidate>, Sto
         .optional()?)
 }
 
-/// Records deployment `id` as it is now in its lane: as the head if none is newer, and as what
-/// runs if it succeeded and none newer did. Call it in the transaction of every change of a
-/// deployment's status.
-pub(crate) fn offer(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
-    let Some(candidate) = candidate(conn, id)? else {
+/// Records the status deployment `id` reached now in its lane, in the transaction of the
+/// change: one statement when it is the lane's head (as it is, but for an older deployment that
+/// ends after a newer one was created); when it succeeded and is not the head, it may still be
+/// what runs there.
+pub(crate) fn status_changed(
+    conn: &mut DbConnection,
+    id: &str,
+    status: DeploymentStatus,
+) -> Result<(), StoreError> {
+    let head = lanes::table.filter(lanes::deployment_id.eq(id));
+    let changed = (
+        lanes::status.eq(status.as_str()),
+        lanes::changed_on.eq(now()),
+    );
+    if status != DeploymentStatus::Succeeded {
+        diesel::update(head).set(changed).execute(conn)?;
         return Ok(());
-    };
+    }
+    // The head succeeded: it is the newest of its lane, so what runs there now.
+    let updated = diesel::update(head)
+        .set((
+            changed,
+            lanes::running_id.eq(lanes::deployment_id.nullable()),
+            lanes::running_created_on.eq(lanes::deployment_created_on.nullable()),
+            lanes::running_version.eq(lanes::version.nullable()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        offer(conn, id)?;
+    }
+    Ok(())
+}
+
+/// Records deployment `id` as it is now in its lane: as the head if none is newer, and as what
+/// runs if it succeeded and none newer did.
+pub(crate) fn offer(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    match candidate(conn, id)? {
+        Some(candidate) => offer_candidate(conn, &candidate),
+        None => Ok(()),
+    }
+}
+
+/// Records `candidate` in its lane (see [`offer`]): a new deployment, whose lane the
+/// transaction that stores it keeps.
+pub(crate) fn offer_candidate(
+    conn: &mut DbConnection,
+    candidate: &Candidate,
+) -> Result<(), StoreError> {
     if candidate.deleted {
         return Ok(());
     }
-    let changed_on = now();
+    // When it reached its status: finished, else started, else created.
+    let changed_on = candidate
+        .finished_on
+        .or(candidate.started_on)
+        .unwrap_or(candidate.created_on);
     let lane = lanes::table
         .filter(lanes::service_id.eq(&candidate.service_id))
         .filter(lanes::context.eq(&candidate.context));
@@ -152,12 +201,20 @@ pub(crate) fn offer(conn: &mut DbConnection, id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
-/// Recomputes the lane of deployment `id` from the deployments that are not deleted: after a
-/// delete, which may move the lane back to an older deployment, or empty it.
+/// Recomputes the lane of deployment `id` from the deployments that are not deleted, when `id`
+/// was its head or what ran there: after a delete, which may move the lane back to an older
+/// deployment, or empty it.
 pub(crate) fn recompute(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
     let Some(deleted) = candidate(conn, id)? else {
         return Ok(());
     };
+    let shown = lanes::table
+        .filter(lanes::deployment_id.eq(id).or(lanes::running_id.eq(id)))
+        .count()
+        .get_result::<i64>(conn)?;
+    if shown == 0 {
+        return Ok(());
+    }
     let lane = lanes::table
         .filter(lanes::service_id.eq(&deleted.service_id))
         .filter(lanes::context.eq(&deleted.context));
@@ -206,8 +263,10 @@ pub(crate) fn list(
     filter: &LaneFilter,
     visible: &Visibility,
 ) -> Result<Vec<ServiceLanes>, StoreError> {
+    // Service names are lowercase; SQLite's LIKE ignores case and PostgreSQL's does not.
     let pattern = filter.name.as_ref().map(|name| {
         let escaped = name
+            .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");

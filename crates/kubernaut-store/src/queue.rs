@@ -186,7 +186,7 @@ fn claim_pending(
         &[(Stream::Stdout, format!("started by worker {worker}"))],
     )?;
     outbox.notify(conn, &head.id, NotificationEvent::Started)?;
-    lanes::offer(conn, &head.id)?;
+    lanes::status_changed(conn, &head.id, DeploymentStatus::Applying)?;
     load_claim(conn, &head.id).map(Some)
 }
 
@@ -225,7 +225,7 @@ fn resume_lapsed(
         if updated > 0 {
             append_log(conn, &head.id, &[(Stream::Stderr, error)])?;
             outbox.notify(conn, &head.id, NotificationEvent::Failed)?;
-            lanes::offer(conn, &head.id)?;
+            lanes::status_changed(conn, &head.id, DeploymentStatus::Failed)?;
         }
         return Ok(None);
     }
@@ -253,7 +253,7 @@ fn resume_lapsed(
             ),
         )],
     )?;
-    lanes::offer(conn, &head.id)?;
+    lanes::status_changed(conn, &head.id, DeploymentStatus::Applying)?;
     load_claim(conn, &head.id).map(Some)
 }
 
@@ -335,8 +335,8 @@ pub(crate) fn record(
         return Ok(false);
     }
     append_log(conn, &id, &progress.lines)?;
-    if progress.status.is_some() {
-        lanes::offer(conn, &id)?;
+    if let Some(status) = progress.status {
+        lanes::status_changed(conn, &id, status)?;
     }
     if let Some(event) = progress.status.and_then(NotificationEvent::ended) {
         outbox.notify(conn, &id, event)?;

@@ -35,6 +35,16 @@ impl Params {
             .filter(|value| !value.is_empty())
     }
 
+    /// A text area's value as written, with the browser's CRLF line ends made LF (as in the
+    /// file it was pasted from); `None` when it is missing or blank.
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.replace("\r\n", "\n"))
+            .filter(|value| !value.trim().is_empty())
+    }
+
     /// Whether a checkbox was checked.
     pub(crate) fn checked(&self, name: &str) -> bool {
         self.get(name).is_some()

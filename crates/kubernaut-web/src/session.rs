@@ -171,10 +171,16 @@ fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// A local path to return to after logging in; anything else goes home.
+/// A local path to return to after logging in; anything else goes home. Only visible ASCII
+/// without backslashes, starting with one `/`: browsers drop tabs and newlines from a location
+/// and read `\\` as `/`, which could turn a path into another site's address.
 fn local(next: Option<&str>) -> &str {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
-        .unwrap_or("/")
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n[1..].starts_with('/')
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    })
+    .unwrap_or("/")
 }
 
 /// The login page with `status` and `message`, and a new double-submit cookie.
@@ -202,6 +208,10 @@ pub(crate) fn login_form(
     };
     let mut response = layout::bare(status, "Log in", body);
     let _ = response.add_cookie(&cookie(LOGIN_COOKIE, nonce, secure));
+    if status == StatusCode::UNAUTHORIZED {
+        // A session that ended: the browser need not keep sending it.
+        let _ = response.add_removal_cookie(&cookie(SESSION_COOKIE, String::new(), secure));
+    }
     response
 }
 
@@ -247,8 +257,12 @@ pub(crate) async fn log_in(req: HttpRequest, body: Bytes, state: Data<WebState>)
     }
     let (remote_addr, request_id) = origin_of(&req);
     let token = params.get("token").unwrap_or_default();
+    let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
     match state.app.log_in(token, remote_addr, request_id).await {
         Ok(session) => {
+            if let Some(previous) = previous {
+                state.app.log_out(&previous).await.ok();
+            }
             let mut response = see_other(local(next));
             let mut cookie = cookie(SESSION_COOKIE, session.secret, secure);
             cookie.set_expires(expiry(session.expires_on));
@@ -320,6 +334,9 @@ mod tests {
             "https://evil.example/",
             "//evil.example/",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/ok\r\nSet-Cookie: x=y",
+            "/ /evil.example",
             "x",
         ] {
             assert_eq!(local(Some(foreign)), "/", "{foreign}");

@@ -479,6 +479,66 @@ fn logging_in_and_out(db: &TestDatabase) {
     });
 }
 
+fn a_rollback_acts_on_the_lane_the_page_showed(db: &TestDatabase) {
+    actix_web::rt::System::new().block_on(async {
+        let (app, admin) = app(db.open()).await;
+        let [(service, _, deployment), _] = seed(&app, &admin).await;
+        let ui = ui(&app).await;
+        let session = admin_session(&app).await;
+        let page = get(&ui, &format!("/services/{service}"), Some(&session)).await;
+        assert!(
+            page.body
+                .contains(&format!("name=\"newest\" value=\"{deployment}\""))
+        );
+        let stale = uuid::Uuid::now_v7().to_string();
+        let refused = post(
+            &ui,
+            &format!("/services/{service}/rollback"),
+            Some(&session),
+            &[
+                ("csrf", &page.csrf()),
+                ("context", "prod"),
+                ("newest", &stale),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.body.contains("reload the page"), "{}", refused.body);
+        assert_eq!(deployments(&app, &admin).await, 2, "nothing was deployed");
+    });
+}
+
+fn a_release_from_the_form_is_the_release_of_the_same_file(db: &TestDatabase) {
+    actix_web::rt::System::new().block_on(async {
+        let (app, admin) = app(db.open()).await;
+        let ui = ui(&app).await;
+        let session = admin_session(&app).await;
+        let form = get(&ui, "/releases/new", Some(&session)).await;
+        let file = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{service}}\ndata:\n  note: \"{{note}}\"\n";
+        let created = post(
+            &ui,
+            "/releases",
+            Some(&session),
+            &[
+                ("csrf", &form.csrf()),
+                ("service", "web"),
+                ("namespace", "team-a"),
+                ("version", "1"),
+                ("template", &file.replace('\n', "\r\n")),
+                ("attributes", "note=x\r\n"),
+            ],
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        // The same file and attributes through the API (the CLI) are a repeat, not a conflict.
+        let again = release(&app, &admin, "web", "team-a", "1", "x").await;
+        assert_eq!(
+            created.header(header::LOCATION),
+            format!("/releases/{again}")
+        );
+    });
+}
+
 macro_rules! web_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -511,4 +571,6 @@ web_tests!(
     forms_need_the_grant_and_the_csrf_token,
     values_are_escaped,
     logging_in_and_out,
+    a_rollback_acts_on_the_lane_the_page_showed,
+    a_release_from_the_form_is_the_release_of_the_same_file,
 );

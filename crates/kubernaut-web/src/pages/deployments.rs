@@ -128,8 +128,8 @@ pub(crate) async fn page(
 ) -> Result<HttpResponse, WebError> {
     let id = path_id(&req, "deployment")?;
     let detail = state.app.deployment(&session.caller, id).await?;
+    let newest = is_newest(&state, &session, &detail).await?;
     let d = &detail.deployment;
-    let running = !d.status.is_terminal();
     let body = html! {
         dl.facts {
             dt { "Service" } dd { a href={ "/services/" (d.release.service.id) } { (d.release.service.name) } " in namespace " (d.namespace) }
@@ -143,32 +143,23 @@ pub(crate) async fn page(
             }
             dt { "Id" } dd { code { (d.id) } }
         }
-        (live_section(&session, &detail))
+        h2 { "Status" }
+        p.status-line { span #status aria-live="polite" { (layout::status(d.status)) } }
+        (live_section(&session, &detail, newest))
         details {
             summary { "Rendered manifest" }
             (layout::pre(&detail.manifest))
         }
     };
-    let head = if running {
-        html! { noscript { meta http-equiv="refresh" content="3"; } }
-    } else {
-        html! {}
-    };
     let title = format!(
         "Deployment of {} {} to {}",
         d.release.service.name, d.release.version, d.context
     );
-    Ok(layout::page_with(
-        &session,
-        Nav::Deployments,
-        &title,
-        head,
-        body,
-    ))
+    Ok(layout::page(&session, Nav::Deployments, &title, body))
 }
 
 /// `GET /deployments/{id}/live`: the live part of the page, which htmx swaps in every second
-/// while the deployment runs.
+/// while the deployment runs, and the status, updated in its live region in place.
 pub(crate) async fn live(
     req: HttpRequest,
     session: Session,
@@ -176,19 +167,46 @@ pub(crate) async fn live(
 ) -> Result<HttpResponse, WebError> {
     let id = path_id(&req, "deployment")?;
     let detail = state.app.deployment(&session.caller, id).await?;
-    Ok(layout::fragment(live_section(&session, &detail)))
+    let newest = is_newest(&state, &session, &detail).await?;
+    Ok(layout::fragment(html! {
+        (live_section(&session, &detail, newest))
+        span #status hx-swap-oob="innerHTML" { (layout::status(detail.deployment.status)) }
+    }))
 }
 
-/// Status, error, actions and log; polled while the deployment runs, still once it ended.
-fn live_section(session: &Session, detail: &DeploymentDetail) -> Markup {
+/// Whether a failed deployment is still its lane's newest, which a rollback would put right.
+async fn is_newest(
+    state: &WebState,
+    session: &Session,
+    detail: &DeploymentDetail,
+) -> Result<bool, WebError> {
+    let d = &detail.deployment;
+    if d.status != DeploymentStatus::Failed || d.rolled_back_by.is_some() {
+        return Ok(false);
+    }
+    let service = state
+        .app
+        .service(&session.caller, d.release.service.id)
+        .await?;
+    Ok(service
+        .latest_deployments
+        .iter()
+        .any(|newest| newest.id == d.id))
+}
+
+/// Times, error, actions and log; polled while the deployment runs, still once it ended. A
+/// failed deployment that is still its lane's `newest` offers a rollback.
+fn live_section(session: &Session, detail: &DeploymentDetail, newest: bool) -> Markup {
     let d = &detail.deployment;
     let running = !d.status.is_terminal();
     let grants = session.caller.grants();
     let namespace = d.namespace.as_str();
     let poll = running.then(|| format!("/deployments/{}/live", d.id));
     html! {
-        section #live aria-labelledby="status-heading" hx-get=[poll.as_deref()] hx-trigger=[poll.as_ref().map(|_| "every 1s")] hx-swap=[poll.as_ref().map(|_| "outerHTML")] {
-            h2 #status-heading { "Status " span #status aria-live="polite" { (layout::status(d.status)) } }
+        section #live aria-label="Progress" hx-get=[poll.as_deref()] hx-trigger=[poll.as_ref().map(|_| "every 1s")] hx-swap=[poll.as_ref().map(|_| "outerHTML")] {
+            @if running {
+                noscript { p { "This page does not follow the deployment without JavaScript: " a href={ "/deployments/" (d.id) } { "reload it" } " to see its progress." } }
+            }
             dl.facts {
                 dt { "Started" } dd { @match d.started_on { Some(at) => (layout::time(at)), None => (layout::none()) } }
                 dt { "Finished" } dd { @match d.finished_on { Some(at) => (layout::time(at)), None => (layout::none()) } }
@@ -212,12 +230,8 @@ fn live_section(session: &Session, detail: &DeploymentDetail) -> Markup {
                 @if running && grants.allows(Action::Cancel, namespace, Some(d.context.as_str())) {
                     (cancel_form(session, d))
                 }
-                @if d.status == DeploymentStatus::Failed && d.rolled_back_by.is_none() && grants.allows(Action::Deploy, namespace, Some(d.context.as_str())) {
-                    form.inline-form method="post" action={ "/services/" (d.release.service.id) "/rollback" } {
-                        (layout::csrf_field(session))
-                        input type="hidden" name="context" value=(d.context);
-                        button type="submit" { "Roll back " (d.context) }
-                    }
+                @if newest && grants.allows(Action::Deploy, namespace, Some(d.context.as_str())) {
+                    (rollback_form(session, d))
                 }
             }
             h3 { "Log" }
@@ -272,12 +286,26 @@ fn explain(error: &str) -> &'static str {
     }
 }
 
-/// The form that cancels a running deployment.
+/// The form that cancels a running deployment (its button keeps its id, and so the keyboard
+/// focus, when the page is refreshed live).
 pub(crate) fn cancel_form(session: &Session, d: &Deployment) -> Markup {
     html! {
         form.inline-form method="post" action={ "/deployments/" (d.id) "/cancel" } {
             (layout::csrf_field(session))
-            button.danger type="submit" { "Cancel deployment" }
+            button.danger id={ "cancel-" (d.id) } type="submit" { "Cancel deployment" }
+        }
+    }
+}
+
+/// The form that rolls back the lane whose newest deployment is `d`: refused (409) when the
+/// lane has moved on since the page was shown.
+pub(crate) fn rollback_form(session: &Session, d: &Deployment) -> Markup {
+    html! {
+        form.inline-form method="post" action={ "/services/" (d.release.service.id) "/rollback" } {
+            (layout::csrf_field(session))
+            input type="hidden" name="context" value=(d.context);
+            input type="hidden" name="newest" value=(d.id);
+            button id={ "rollback-" (d.id) } type="submit" { "Roll back " (d.context) }
         }
     }
 }

@@ -172,7 +172,11 @@ pub(crate) async fn create(
         ServiceName::parse(params.required("service", "a service")?)?,
         Namespace::parse(params.required("namespace", "a namespace")?)?,
         Version::parse(params.required("version", "a version")?)?,
-        TemplateSource::parse(params.required("template", "a template")?)?,
+        TemplateSource::parse(
+            params
+                .text("template")
+                .ok_or_else(|| WebError::bad_request("the form needs a template".to_owned()))?,
+        )?,
         Attributes::parse(attributes.into_iter().map(|(n, v)| (n.trim(), v.trim())))?,
         session.caller.name(),
     )?;

@@ -131,11 +131,7 @@ fn lanes(session: &Session, service: &Service, latest: &[Deployment]) -> Markup 
                         td data-label="Actions" {
                             div.actions {
                                 @if grants.allows(Action::Deploy, service.namespace.as_str(), Some(d.context.as_str())) {
-                                    form.inline-form method="post" action={ "/services/" (service.id) "/rollback" } {
-                                        (layout::csrf_field(session))
-                                        input type="hidden" name="context" value=(d.context);
-                                        button type="submit" { "Roll back " (d.context) }
-                                    }
+                                    (super::deployments::rollback_form(session, d))
                                 }
                                 @if !d.status.is_terminal() && grants.allows(Action::Cancel, service.namespace.as_str(), Some(d.context.as_str())) {
                                     (super::deployments::cancel_form(session, d))
@@ -228,7 +224,9 @@ pub(crate) fn releases_table(releases: &[Release]) -> Markup {
     }
 }
 
-/// `POST /services/{id}/rollback` (`context`): deploys the lane's last good release.
+/// `POST /services/{id}/rollback` (`context`, `newest`): deploys the lane's last good release,
+/// if the lane's newest deployment is still `newest`, the one the page showed (so that a
+/// second click, or a page left open, does not roll back what came since).
 pub(crate) async fn roll_back(
     req: HttpRequest,
     session: Session,
@@ -238,7 +236,23 @@ pub(crate) async fn roll_back(
     let params = session.form(&req, &state, &body).await?;
     let id = path_id(&req, "service")?;
     let context = ContextName::parse(params.required("context", "a context")?)?;
-    let service = state.app.service(&session.caller, id).await?.service;
+    let detail = state.app.service(&session.caller, id).await?;
+    if let Some(seen) = params.get("newest") {
+        let newest = detail
+            .latest_deployments
+            .iter()
+            .find(|d| d.context == context)
+            .map(|d| d.id.to_string());
+        if newest.as_deref() != Some(seen) {
+            return Err(AppError::Conflict(format!(
+                "the newest deployment of {} to {context} is no longer the one the page showed \
+                 ({seen}): reload the page to see what runs there now",
+                detail.service.name
+            ))
+            .into());
+        }
+    }
+    let service = detail.service;
     let request = DeploymentRequest {
         release: ReleaseLookup::LastGood(service.name, service.namespace),
         context,

@@ -103,7 +103,7 @@ fn row(service: &ServiceLanes, contexts: &[String], now: chrono::DateTime<Utc>) 
             @for context in contexts {
                 @match service.lanes.iter().find(|l| l.context.as_str() == context) {
                     Some(lane) => (cell(lane, now)),
-                    None => td.empty { span.muted aria-label="not deployed" { "—" } },
+                    None => td.empty { span.muted aria-hidden="true" { "—" } span.visually-hidden { "not deployed" } },
                 }
             }
         }
