@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use kubernaut_domain::{DeploymentStatus, Paged};
 use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
-use crate::input::url;
+use crate::input::{Params, url};
 use crate::session::Session;
 
 /// The content security policy of every page: scripts and styles from this server only, no
@@ -205,6 +205,16 @@ pub(crate) fn status(status: DeploymentStatus) -> Markup {
         other => other.as_str(),
     };
     html! { span class={ "badge " (status.as_str()) } { (label) } }
+}
+
+/// A text field of a list's filter form, showing the filter in force.
+pub(crate) fn filter(params: &Params, name: &str, label: &str) -> Markup {
+    html! {
+        div {
+            label for=(name) { (label) }
+            input id=(name) name=(name) value=[params.get(name)];
+        }
+    }
 }
 
 /// The links to a list's previous and next pages, keeping its filters.

@@ -62,18 +62,10 @@ pub(crate) async fn list(
         .app
         .audit_events(&session.caller, filter, params.page()?)
         .await?;
-    let text = |name: &str, label: &str| {
-        html! {
-            div {
-                label for=(name) { (label) }
-                input id=(name) name=(name) value=[params.get(name)];
-            }
-        }
-    };
     let body = html! {
         p { a href="/audit/verify" { "Verify the chain of events" } }
         form.filters method="get" action="/audit" role="search" {
-            (text("actor", "Actor"))
+            (layout::filter(&params, "actor", "Actor"))
             div {
                 label for="action" { "Action" }
                 select #action name="action" {
@@ -83,10 +75,10 @@ pub(crate) async fn list(
                     }
                 }
             }
-            (text("resourceType", "Resource type"))
-            (text("resourceId", "Resource id"))
-            (text("namespace", "Namespace"))
-            (text("context", "Context"))
+            (layout::filter(&params, "resourceType", "Resource type"))
+            (layout::filter(&params, "resourceId", "Resource id"))
+            (layout::filter(&params, "namespace", "Namespace"))
+            (layout::filter(&params, "context", "Context"))
             button type="submit" { "Filter" }
         }
         table.stack {

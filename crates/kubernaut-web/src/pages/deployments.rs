@@ -43,20 +43,12 @@ pub(crate) async fn list(
         .app
         .deployments(&session.caller, filter, params.page()?)
         .await?;
-    let text = |name: &str, label: &str| {
-        html! {
-            div {
-                label for=(name) { (label) }
-                input id=(name) name=(name) value=[params.get(name)];
-            }
-        }
-    };
     let body = html! {
         form.filters method="get" action="/deployments" role="search" {
-            (text("service", "Service"))
-            (text("namespace", "Namespace"))
-            (text("context", "Context"))
-            (text("version", "Version"))
+            (layout::filter(&params, "service", "Service"))
+            (layout::filter(&params, "namespace", "Namespace"))
+            (layout::filter(&params, "context", "Context"))
+            (layout::filter(&params, "version", "Version"))
             div {
                 label for="status" { "Status" }
                 select #status name="status" {

@@ -7,7 +7,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use kubernaut_app::{DeploymentFilter, ReleaseFilter};
 use kubernaut_domain::{
-    Action, Attributes, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version,
+    Attributes, Namespace, NewRelease, Page, ServiceName, TemplateSource, Version,
 };
 use maud::html;
 
@@ -37,20 +37,12 @@ pub(crate) async fn list(
         .app
         .releases(&session.caller, filter, params.page()?)
         .await?;
-    let text = |name: &str, label: &str| {
-        html! {
-            div {
-                label for=(name) { (label) }
-                input id=(name) name=(name) value=[params.get(name)];
-            }
-        }
-    };
     let body = html! {
         p { a href="/releases/new" { "New release" } }
         form.filters method="get" action="/releases" role="search" {
-            (text("service", "Service"))
-            (text("namespace", "Namespace"))
-            (text("version", "Version"))
+            (layout::filter(&params, "service", "Service"))
+            (layout::filter(&params, "namespace", "Namespace"))
+            (layout::filter(&params, "version", "Version"))
             button type="submit" { "Filter" }
         }
         (services::releases_table(&paged.items))
@@ -80,19 +72,6 @@ pub(crate) async fn page(
             Page::parse(Some("20"), None)?,
         )
         .await?;
-    let contexts: Vec<String> = state
-        .app
-        .list_contexts(caller)
-        .into_iter()
-        .map(|c| c.name)
-        .filter(|context| {
-            caller.grants().allows(
-                Action::Deploy,
-                release.service.namespace.as_str(),
-                Some(context),
-            )
-        })
-        .collect();
     let body = html! {
         dl.facts {
             dt { "Service" } dd { a href={ "/services/" (release.service.id) } { (release.service.name) } " in namespace " (release.service.namespace) }
@@ -113,7 +92,7 @@ pub(crate) async fn page(
             }
         }
         h2 { "Deploy this release" }
-        (services::deploy_form(&session, std::slice::from_ref(release), &contexts))
+        (services::deploy_form(&session, &state, std::slice::from_ref(release), &release.service.namespace))
         h2 { "Its deployments" }
         (deployments::table(&deployed.items, false))
         details {

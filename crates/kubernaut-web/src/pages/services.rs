@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use kubernaut_app::{
     AppError, DeploymentFilter, DeploymentRequest, LiveObject, ReleaseFilter, ReleaseLookup,
 };
-use kubernaut_domain::{Action, ContextName, Deployment, Page, Release, Service};
+use kubernaut_domain::{Action, ContextName, Deployment, Namespace, Page, Release, Service};
 use maud::{Markup, html};
 
 use crate::WebState;
@@ -75,17 +75,6 @@ pub(crate) async fn page(
         }
     }))
     .await;
-    let deployable: Vec<String> = state
-        .app
-        .list_contexts(caller)
-        .into_iter()
-        .map(|c| c.name)
-        .filter(|context| {
-            caller
-                .grants()
-                .allows(Action::Deploy, service.namespace.as_str(), Some(context))
-        })
-        .collect();
     let body = html! {
         p.muted { "Namespace " strong { (service.namespace) } }
         h2 { "Contexts" }
@@ -95,7 +84,7 @@ pub(crate) async fn page(
             (lanes(&session, service, &detail.latest_deployments))
         }
         h2 { "Deploy a release" }
-        (deploy_form(&session, &releases.items, &deployable))
+        (deploy_form(&session, &state, &releases.items, &service.namespace))
         h2 { "Live objects" }
         @if live.is_empty() { p { "Nothing is deployed, so nothing is live." } }
         @for (context, objects) in &live { (live_objects(context, objects)) }
@@ -145,8 +134,26 @@ fn lanes(session: &Session, service: &Service, latest: &[Deployment]) -> Markup 
     }
 }
 
-/// The form that deploys a release, to the contexts the caller may deploy to.
-pub(crate) fn deploy_form(session: &Session, releases: &[Release], contexts: &[String]) -> Markup {
+/// The form that deploys one of `releases` (of a service in `namespace`), to the contexts the
+/// caller may deploy to.
+pub(crate) fn deploy_form(
+    session: &Session,
+    state: &WebState,
+    releases: &[Release],
+    namespace: &Namespace,
+) -> Markup {
+    let caller = &session.caller;
+    let contexts: Vec<String> = state
+        .app
+        .list_contexts(caller)
+        .into_iter()
+        .map(|c| c.name)
+        .filter(|context| {
+            caller
+                .grants()
+                .allows(Action::Deploy, namespace.as_str(), Some(context))
+        })
+        .collect();
     html! {
         @if contexts.is_empty() {
             p.muted { "Your token may not deploy this service to any context." }
@@ -166,7 +173,7 @@ pub(crate) fn deploy_form(session: &Session, releases: &[Release], contexts: &[S
                 div {
                     label for="context" { "Context" }
                     select #context name="context" {
-                        @for context in contexts { option value=(context) { (context) } }
+                        @for context in &contexts { option value=(context) { (context) } }
                     }
                 }
                 label.checkbox { input type="checkbox" name="prune" value="on" checked; "Prune objects the release dropped" }
